@@ -1,0 +1,308 @@
+// Package config holds chainseal's configuration: one Config struct, parsed
+// from chains-config keys (a ConfigMap's data, --config flags) with defaults,
+// and validated with errors that name the key and the accepted values.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Artifact configures one kind of artifact (pipelinerun, taskrun, oci).
+type Artifact struct {
+	Format  string
+	Storage []string
+	Signer  string
+}
+
+// Enabled reports whether this kind of artifact is signed at all.
+func (a Artifact) Enabled() bool { return a.Signer != SignerNone && a.Signer != "" }
+
+// Config is everything a run of chainseal is configured with.
+type Config struct {
+	PipelineRun    Artifact
+	TaskRun        Artifact
+	OCI            Artifact
+	DeepInspection bool
+
+	OCIStorage struct {
+		Repository     string
+		Insecure       bool
+		EncodingFormat string
+	}
+	GCS   struct{ Bucket string }
+	DocDB struct {
+		URL, MongoServerURL, MongoServerURLDir, MongoServerURLPath string
+	}
+	Grafeas struct {
+		ProjectID, NoteID, NoteHint, Endpoint string
+	}
+	File struct{ Dir string }
+
+	KMS struct {
+		Ref, AuthAddress, AuthToken, AuthTokenPath string
+		OIDCPath, OIDCRole                         string
+		SpireSock, SpireAudience                   string
+		KubernetesRole, KubernetesPath             string
+		KubernetesTokenPath                        string
+	}
+	Fulcio struct {
+		Enabled                         bool
+		Address, Issuer, Provider       string
+		IdentityTokenFile, TUFMirrorURL string
+	}
+
+	BuilderID string
+	BuildType string
+
+	Transparency struct {
+		Enabled bool
+		URL     string
+	}
+
+	AllowFailedTasks bool
+	StrictDigests    bool
+}
+
+// DefaultBuilderID names chainseal as the builder unless builder.id says otherwise.
+const DefaultBuilderID = "https://github.com/chainseal/chainseal"
+
+// Defaults are the values of every key nobody set. They follow Tekton Chains
+// except where chainseal's job differs: SLSA v1.0 is the default format,
+// deep inspection is on, PipelineRun provenance goes to OCI, and TaskRuns are
+// not signed separately unless asked.
+func Defaults() map[string]string {
+	return map[string]string{
+		KeyPipelineRunFormat:          FormatSLSAv2alpha4,
+		KeyPipelineRunStorage:         StorageOCI,
+		KeyPipelineRunSigner:          SignerX509,
+		KeyPipelineRunDeepInspection:  "true",
+		KeyTaskRunFormat:              FormatSLSAv2alpha4,
+		KeyTaskRunStorage:             StorageTekton,
+		KeyTaskRunSigner:              SignerNone,
+		KeyOCIFormat:                  FormatSimpleSigning,
+		KeyOCIStorage:                 StorageOCI,
+		KeyOCISigner:                  SignerX509,
+		KeyOCIEncodingFormat:          EncodingDSSE,
+		KeyBuilderID:                  DefaultBuilderID,
+		KeyBuildType:                  BuildTypeSLSA,
+		KeyTransparencyEnabled:        "false",
+		KeyTransparencyURL:            "https://rekor.sigstore.dev",
+		KeyKMSAuthKubernetesPath:      "kubernetes",
+		KeyKMSAuthKubernetesTokenPath: "/var/run/secrets/kubernetes.io/serviceaccount/token",
+		KeyFulcioAddress:              "https://fulcio.sigstore.dev",
+		KeyFulcioIssuer:               "https://oauth2.sigstore.dev/auth",
+	}
+}
+
+// Parse builds a Config from key/value pairs laid over Defaults. Every
+// problem is reported (not just the first), each naming the key.
+func Parse(values map[string]string) (Config, error) {
+	merged := Defaults()
+	for k, v := range values {
+		merged[k] = strings.TrimSpace(v)
+	}
+	var c Config
+	var errs []error
+	keys := make([]string, 0, len(merged))
+	for k := range merged {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		f, ok := fields[k]
+		if !ok {
+			errs = append(errs, unknownKey(k))
+			continue
+		}
+		if err := f.set(&c, merged[k]); err != nil {
+			errs = append(errs, fmt.Errorf("config key %q: %w", k, err))
+		}
+	}
+	if err := c.validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if len(errs) > 0 {
+		return Config{}, errors.Join(errs...)
+	}
+	return c, nil
+}
+
+func (c Config) validate() error {
+	var errs []error
+	if c.PipelineRun.Signer == SignerKMS || c.TaskRun.Signer == SignerKMS || c.OCI.Signer == SignerKMS {
+		if c.KMS.Ref == "" {
+			errs = append(errs, fmt.Errorf("config key %q is empty but a signer is %q: set it to a KMS URI such as hashivault://<key>", KeyKMSRef, SignerKMS))
+		}
+	}
+	for _, a := range []struct {
+		key string
+		a   Artifact
+	}{{KeyPipelineRunStorage, c.PipelineRun}, {KeyTaskRunStorage, c.TaskRun}} {
+		if slices.Contains(a.a.Storage, StorageFile) && c.File.Dir == "" {
+			errs = append(errs, fmt.Errorf("config key %q names %q but %q is empty: set it to a directory", a.key, StorageFile, KeyFileDir))
+		}
+		if slices.Contains(a.a.Storage, StorageGCS) && c.GCS.Bucket == "" {
+			errs = append(errs, fmt.Errorf("config key %q names %q but %q is empty: set it to a bucket name", a.key, StorageGCS, KeyGCSBucket))
+		}
+		if slices.Contains(a.a.Storage, StorageDocDB) && c.DocDB.URL == "" {
+			errs = append(errs, fmt.Errorf("config key %q names %q but %q is empty: set it to a gocloud docstore URL such as mongo://db/collection", a.key, StorageDocDB, KeyDocDBURL))
+		}
+		if slices.Contains(a.a.Storage, StorageGrafeas) && (c.Grafeas.ProjectID == "" || c.Grafeas.NoteID == "") {
+			errs = append(errs, fmt.Errorf("config key %q names %q but %q or %q is empty", a.key, StorageGrafeas, KeyGrafeasProjectID, KeyGrafeasNoteID))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func unknownKey(k string) error {
+	var near []string
+	prefix := k
+	if i := strings.LastIndex(k, "."); i > 0 {
+		prefix = k[:i+1]
+	}
+	for name := range fields {
+		if strings.HasPrefix(name, prefix) {
+			near = append(near, name)
+		}
+	}
+	sort.Strings(near)
+	if len(near) == 0 {
+		return fmt.Errorf("unknown config key %q: see docs/config.md for the accepted keys", k)
+	}
+	return fmt.Errorf("unknown config key %q: keys with that prefix are %s", k, strings.Join(near, ", "))
+}
+
+// Keys lists every accepted key, sorted.
+func Keys() []string {
+	out := make([]string, 0, len(fields))
+	for k := range fields {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// field sets one Config field from a string.
+type field struct{ set func(*Config, string) error }
+
+func str(p func(*Config) *string) field {
+	return field{func(c *Config, v string) error { *p(c) = v; return nil }}
+}
+
+func boolean(p func(*Config) *bool) field {
+	return field{func(c *Config, v string) error {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("%q is not a boolean: use true or false", v)
+		}
+		*p(c) = b
+		return nil
+	}}
+}
+
+func oneOf(p func(*Config) *string, allowed ...string) field {
+	return field{func(c *Config, v string) error {
+		if !slices.Contains(allowed, v) {
+			return fmt.Errorf("%q is not accepted: use one of %s", v, strings.Join(allowed, ", "))
+		}
+		*p(c) = v
+		return nil
+	}}
+}
+
+func listOf(p func(*Config) *[]string, allowed ...string) field {
+	return field{func(c *Config, v string) error {
+		var out []string
+		for _, s := range strings.Split(v, ",") {
+			s = strings.TrimSpace(s)
+			if s == "" || slices.Contains(out, s) {
+				continue
+			}
+			if !slices.Contains(allowed, s) {
+				return fmt.Errorf("%q is not a storage backend: use a comma-separated list of %s", s, strings.Join(allowed, ", "))
+			}
+			out = append(out, s)
+		}
+		*p(c) = out
+		return nil
+	}}
+}
+
+var (
+	provenanceFormats = []string{FormatInToto, FormatSLSAv1, FormatSLSAv2alpha3, FormatSLSAv2alpha4, FormatTekton}
+	signers           = []string{SignerX509, SignerKMS, SignerPGP, SignerNone}
+	storages          = []string{StorageTekton, StorageOCI, StorageGCS, StorageDocDB, StorageGrafeas, StorageFile}
+)
+
+// fields is the one table of accepted keys.
+var fields = map[string]field{
+	KeyPipelineRunFormat:         oneOf(func(c *Config) *string { return &c.PipelineRun.Format }, provenanceFormats...),
+	KeyPipelineRunStorage:        listOf(func(c *Config) *[]string { return &c.PipelineRun.Storage }, storages...),
+	KeyPipelineRunSigner:         oneOf(func(c *Config) *string { return &c.PipelineRun.Signer }, signers...),
+	KeyPipelineRunDeepInspection: boolean(func(c *Config) *bool { return &c.DeepInspection }),
+	KeyTaskRunFormat:             oneOf(func(c *Config) *string { return &c.TaskRun.Format }, provenanceFormats...),
+	KeyTaskRunStorage:            listOf(func(c *Config) *[]string { return &c.TaskRun.Storage }, storages...),
+	KeyTaskRunSigner:             oneOf(func(c *Config) *string { return &c.TaskRun.Signer }, signers...),
+	KeyOCIFormat:                 oneOf(func(c *Config) *string { return &c.OCI.Format }, FormatSimpleSigning),
+	KeyOCIStorage:                listOf(func(c *Config) *[]string { return &c.OCI.Storage }, storages...),
+	KeyOCISigner:                 oneOf(func(c *Config) *string { return &c.OCI.Signer }, signers...),
+
+	KeyOCIRepository:           str(func(c *Config) *string { return &c.OCIStorage.Repository }),
+	KeyOCIRepositoryInsecure:   boolean(func(c *Config) *bool { return &c.OCIStorage.Insecure }),
+	KeyOCIEncodingFormat:       oneOf(func(c *Config) *string { return &c.OCIStorage.EncodingFormat }, EncodingDSSE, EncodingSigstoreBundle),
+	KeyGCSBucket:               str(func(c *Config) *string { return &c.GCS.Bucket }),
+	KeyDocDBURL:                str(func(c *Config) *string { return &c.DocDB.URL }),
+	KeyDocDBMongoServerURL:     str(func(c *Config) *string { return &c.DocDB.MongoServerURL }),
+	KeyDocDBMongoServerURLDir:  str(func(c *Config) *string { return &c.DocDB.MongoServerURLDir }),
+	KeyDocDBMongoServerURLPath: str(func(c *Config) *string { return &c.DocDB.MongoServerURLPath }),
+	KeyGrafeasProjectID:        str(func(c *Config) *string { return &c.Grafeas.ProjectID }),
+	KeyGrafeasNoteID:           str(func(c *Config) *string { return &c.Grafeas.NoteID }),
+	KeyGrafeasNoteHint:         str(func(c *Config) *string { return &c.Grafeas.NoteHint }),
+	KeyGrafeasEndpoint:         str(func(c *Config) *string { return &c.Grafeas.Endpoint }),
+	KeyFileDir:                 str(func(c *Config) *string { return &c.File.Dir }),
+
+	KeyKMSRef:                     str(func(c *Config) *string { return &c.KMS.Ref }),
+	KeyKMSAuthAddress:             str(func(c *Config) *string { return &c.KMS.AuthAddress }),
+	KeyKMSAuthToken:               str(func(c *Config) *string { return &c.KMS.AuthToken }),
+	KeyKMSAuthTokenPath:           str(func(c *Config) *string { return &c.KMS.AuthTokenPath }),
+	KeyKMSAuthOIDCPath:            str(func(c *Config) *string { return &c.KMS.OIDCPath }),
+	KeyKMSAuthOIDCRole:            str(func(c *Config) *string { return &c.KMS.OIDCRole }),
+	KeyKMSSpireSock:               str(func(c *Config) *string { return &c.KMS.SpireSock }),
+	KeyKMSSpireAudience:           str(func(c *Config) *string { return &c.KMS.SpireAudience }),
+	KeyKMSAuthKubernetesRole:      str(func(c *Config) *string { return &c.KMS.KubernetesRole }),
+	KeyKMSAuthKubernetesPath:      str(func(c *Config) *string { return &c.KMS.KubernetesPath }),
+	KeyKMSAuthKubernetesTokenPath: str(func(c *Config) *string { return &c.KMS.KubernetesTokenPath }),
+
+	KeyFulcioEnabled:     boolean(func(c *Config) *bool { return &c.Fulcio.Enabled }),
+	KeyFulcioAddress:     str(func(c *Config) *string { return &c.Fulcio.Address }),
+	KeyFulcioIssuer:      str(func(c *Config) *string { return &c.Fulcio.Issuer }),
+	KeyFulcioProvider:    str(func(c *Config) *string { return &c.Fulcio.Provider }),
+	KeyIdentityTokenFile: str(func(c *Config) *string { return &c.Fulcio.IdentityTokenFile }),
+	KeyTUFMirrorURL:      str(func(c *Config) *string { return &c.Fulcio.TUFMirrorURL }),
+
+	KeyBuilderID: str(func(c *Config) *string { return &c.BuilderID }),
+	KeyBuildType: oneOf(func(c *Config) *string { return &c.BuildType }, BuildTypeSLSA, BuildTypeSLSATekton),
+
+	KeyTransparencyEnabled: field{func(c *Config, v string) error {
+		// Chains also accepts "manual" (sign in the log only when annotated);
+		// a finally task is explicit by nature, so manual means on.
+		switch strings.ToLower(v) {
+		case "true", "manual":
+			c.Transparency.Enabled = true
+		case "false":
+			c.Transparency.Enabled = false
+		default:
+			return fmt.Errorf("%q is not accepted: use true, false or manual", v)
+		}
+		return nil
+	}},
+	KeyTransparencyURL: str(func(c *Config) *string { return &c.Transparency.URL }),
+
+	KeyAllowFailedTasks: boolean(func(c *Config) *bool { return &c.AllowFailedTasks }),
+	KeyStrictDigests:    boolean(func(c *Config) *bool { return &c.StrictDigests }),
+}
