@@ -1,0 +1,115 @@
+package tekton
+
+import (
+	"fmt"
+
+	"github.com/tektoncd/pipeline/pkg/apis/pipeline"
+	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
+)
+
+// New decides which of the candidate TaskRuns the provenance covers. A
+// candidate is covered when the PipelineRun lists it in
+// status.childReferences, it belongs to this PipelineRun's UID (owner
+// reference and tekton.dev/pipelineRunUID label, where present), it is not
+// chainseal's own TaskRun, and it has finished. Every other child is
+// recorded in Excluded. The TaskRuns are not copied; do not modify them.
+func New(pr *v1.PipelineRun, candidates []*v1.TaskRun, opts ...Option) (*Snapshot, error) {
+	if pr == nil {
+		return nil, fmt.Errorf("building a snapshot: no PipelineRun")
+	}
+	o := collect(opts)
+	if o.uid != "" && pr.UID != o.uid {
+		return nil, &UIDMismatchError{Namespace: pr.Namespace, Name: pr.Name, Want: string(o.uid), Got: string(pr.UID)}
+	}
+	s := &Snapshot{PipelineRun: pr, Skipped: pr.Status.SkippedTasks}
+
+	finally := map[string]bool{}
+	if spec := pr.Status.PipelineSpec; spec != nil {
+		for _, t := range spec.Finally {
+			finally[t.Name] = true
+		}
+	}
+	byName := make(map[string]*v1.TaskRun, len(candidates))
+	foreign := map[string]*v1.TaskRun{}
+	for _, tr := range candidates {
+		if tr == nil || tr.Namespace != pr.Namespace && tr.Namespace != "" {
+			continue
+		}
+		if !belongsTo(tr, pr) {
+			// A child of an earlier run with the same name.
+			if tr.Labels[pipeline.PipelineRunLabelKey] == pr.Name {
+				foreign[tr.Name] = tr
+			}
+			continue
+		}
+		byName[tr.Name] = tr
+	}
+
+	listed := map[string]bool{}
+	for _, ref := range pr.Status.ChildReferences {
+		if ref.Kind != "" && ref.Kind != pipeline.TaskRunControllerName {
+			s.CustomRuns = append(s.CustomRuns, ref)
+			continue
+		}
+		listed[ref.Name] = true
+		ex := Excluded{Name: ref.Name, PipelineTask: ref.PipelineTaskName}
+		tr, found := byName[ref.Name]
+		switch {
+		case ref.Name == o.ownTaskRun:
+			ex.Reason = ReasonOwn
+		case !found && foreign[ref.Name] != nil:
+			ex.Reason = ReasonForeign
+		case !found:
+			ex.Reason = ReasonMissing
+		case !tr.IsDone() || tr.Status.CompletionTime == nil:
+			ex.Reason = ReasonRunning
+		default:
+			s.TaskRuns = append(s.TaskRuns, TaskRun{
+				TaskRun:      tr,
+				PipelineTask: ref.PipelineTaskName,
+				Finally:      finally[ref.PipelineTaskName],
+				Failed:       !tr.IsSuccessful(),
+				Retries:      len(tr.Status.RetriesStatus),
+			})
+			continue
+		}
+		s.Excluded = append(s.Excluded, ex)
+	}
+	for _, tr := range candidates {
+		if tr == nil || listed[tr.Name] {
+			continue
+		}
+		ex := Excluded{Name: tr.Name, PipelineTask: tr.Labels[pipeline.PipelineTaskLabelKey]}
+		switch {
+		case byName[tr.Name] == tr:
+			ex.Reason = ReasonUnlisted
+		case foreign[tr.Name] == tr:
+			ex.Reason = ReasonForeign
+		default:
+			continue
+		}
+		s.Excluded = append(s.Excluded, ex)
+	}
+	return s, nil
+}
+
+// belongsTo reports whether tr is a child of this PipelineRun, not only of
+// one with the same name. Files written by hand may lack owner references;
+// what is present must match.
+func belongsTo(tr *v1.TaskRun, pr *v1.PipelineRun) bool {
+	if l, ok := tr.Labels[pipeline.PipelineRunLabelKey]; ok && l != pr.Name {
+		return false
+	}
+	if pr.UID == "" {
+		return true
+	}
+	if l, ok := tr.Labels[pipeline.PipelineRunUIDLabelKey]; ok && l != string(pr.UID) {
+		return false
+	}
+	for _, ref := range tr.OwnerReferences {
+		if ref.Kind == pipeline.PipelineRunControllerName {
+			return ref.UID == pr.UID
+		}
+	}
+	return true
+}

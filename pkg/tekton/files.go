@@ -1,0 +1,139 @@
+package tekton
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
+	"k8s.io/apimachinery/pkg/util/yaml"
+)
+
+// Stdin is the path that means standard input in FromFiles.
+const Stdin = "-"
+
+// FromFiles builds a snapshot from files instead of the API (offline use,
+// tests). Each file holds one or more JSON or YAML documents, each a
+// tekton.dev/v1 PipelineRun, TaskRun, or a List of them; "-" is stdin.
+// Exactly one PipelineRun must be found across all files.
+func FromFiles(paths []string, opts ...Option) (*Snapshot, error) {
+	return fromFiles(paths, os.Stdin, opts...)
+}
+
+func fromFiles(paths []string, stdin io.Reader, opts ...Option) (*Snapshot, error) {
+	if len(paths) == 0 {
+		return nil, errors.New("reading files: no file given")
+	}
+	var prs []*v1.PipelineRun
+	var prFiles []string
+	var trs []*v1.TaskRun
+	for _, p := range paths {
+		gotPRs, gotTRs, err := readFile(p, stdin)
+		if err != nil {
+			return nil, err
+		}
+		for range gotPRs {
+			prFiles = append(prFiles, p)
+		}
+		prs = append(prs, gotPRs...)
+		trs = append(trs, gotTRs...)
+	}
+	if len(prs) != 1 {
+		return nil, fmt.Errorf("reading %s: expected exactly one PipelineRun, found %d%s", strings.Join(paths, ", "), len(prs), inFiles(prFiles))
+	}
+	return New(prs[0], trs, opts...)
+}
+
+func readFile(path string, stdin io.Reader) ([]*v1.PipelineRun, []*v1.TaskRun, error) {
+	if path == Stdin {
+		return decodeStream("stdin", stdin)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, &FileError{Path: path, Err: err}
+	}
+	defer f.Close()
+	return decodeStream(path, f)
+}
+
+func inFiles(files []string) string {
+	if len(files) == 0 {
+		return ""
+	}
+	return " (in " + strings.Join(files, ", ") + ")"
+}
+
+// typeMeta is enough of an object to know what it is.
+type typeMeta struct {
+	APIVersion string            `json:"apiVersion"`
+	Kind       string            `json:"kind"`
+	Items      []json.RawMessage `json:"items"`
+}
+
+func decodeStream(path string, r io.Reader) ([]*v1.PipelineRun, []*v1.TaskRun, error) {
+	dec := yaml.NewYAMLOrJSONDecoder(r, 64<<10)
+	var prs []*v1.PipelineRun
+	var trs []*v1.TaskRun
+	for doc := 1; ; doc++ {
+		var raw json.RawMessage
+		err := dec.Decode(&raw)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, nil, &FileError{Path: path, Doc: doc, Err: fmt.Errorf("not JSON or YAML: %w", err)}
+		}
+		if len(bytes.TrimSpace(raw)) == 0 || bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
+			continue // an empty YAML document
+		}
+		p, t, err := decodeObject(raw, true)
+		if err != nil {
+			return nil, nil, &FileError{Path: path, Doc: doc, Err: err}
+		}
+		prs = append(prs, p...)
+		trs = append(trs, t...)
+	}
+	if len(prs) == 0 && len(trs) == 0 {
+		return nil, nil, &FileError{Path: path, Err: fmt.Errorf("no object found: %w", ErrNotTekton)}
+	}
+	return prs, trs, nil
+}
+
+// decodeObject decodes one object; a List is allowed at the top level only.
+func decodeObject(raw []byte, listOK bool) ([]*v1.PipelineRun, []*v1.TaskRun, error) {
+	var tm typeMeta
+	if err := json.Unmarshal(raw, &tm); err != nil {
+		return nil, nil, fmt.Errorf("expected a Kubernetes object: %w", err)
+	}
+	switch {
+	case tm.Kind == "PipelineRun" && tm.APIVersion == v1.SchemeGroupVersion.String():
+		var pr v1.PipelineRun
+		if err := json.Unmarshal(raw, &pr); err != nil {
+			return nil, nil, fmt.Errorf("decoding PipelineRun: %w", err)
+		}
+		return []*v1.PipelineRun{&pr}, nil, nil
+	case tm.Kind == "TaskRun" && tm.APIVersion == v1.SchemeGroupVersion.String():
+		var tr v1.TaskRun
+		if err := json.Unmarshal(raw, &tr); err != nil {
+			return nil, nil, fmt.Errorf("decoding TaskRun: %w", err)
+		}
+		return nil, []*v1.TaskRun{&tr}, nil
+	case listOK && strings.HasSuffix(tm.Kind, "List"):
+		var prs []*v1.PipelineRun
+		var trs []*v1.TaskRun
+		for i, item := range tm.Items {
+			p, t, err := decodeObject(item, false)
+			if err != nil {
+				return nil, nil, fmt.Errorf("item %d of the %s: %w", i, tm.Kind, err)
+			}
+			prs = append(prs, p...)
+			trs = append(trs, t...)
+		}
+		return prs, trs, nil
+	}
+	return nil, nil, fmt.Errorf("found apiVersion %q kind %q: %w", tm.APIVersion, tm.Kind, ErrNotTekton)
+}
