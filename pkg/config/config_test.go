@@ -66,4 +66,3 @@ func TestBadValuesNameTheKeyAndTheFix(t *testing.T) {
 		})
 	}
 }
-
