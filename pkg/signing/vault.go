@@ -1,0 +1,139 @@
+package signing
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	vault "github.com/hashicorp/vault/api"
+
+	"github.com/chainseal/chainseal/pkg/config"
+)
+
+// vaultCreds is how chainseal reaches Vault: its address and a token, with
+// where the token came from so errors can say what to fix.
+type vaultCreds struct {
+	address string
+	token   string
+	method  string // "kubernetes auth role chainseal at auth/kubernetes"
+	fix     string // the config keys that decide the token
+}
+
+// vaultLogin finds a Vault token, strongest method first: the Kubernetes
+// auth method with the pod's ServiceAccount token (no long-lived secret),
+// a JWT/OIDC role with the same token, a token file, a token in the config,
+// and VAULT_TOKEN last.
+func vaultLogin(ctx context.Context, cfg config.Config, o *loadOptions) (vaultCreds, error) {
+	k := cfg.KMS
+	c := vaultCreds{address: k.AuthAddress}
+	if c.address == "" {
+		c.address = o.getenv("VAULT_ADDR")
+	}
+	if c.address == "" {
+		return c, fmt.Errorf("no Vault address: set %s (or VAULT_ADDR)", config.KeyKMSAuthAddress)
+	}
+	switch {
+	case k.SpireSock != "":
+		return c, fmt.Errorf("%w: %s (SPIRE) is not supported: use %s with the pod's ServiceAccount token",
+			ErrUnsupported, config.KeyKMSSpireSock, config.KeyKMSAuthKubernetesRole)
+	case k.KubernetesRole != "":
+		mount := orDefault(k.KubernetesPath, "kubernetes")
+		c.method = fmt.Sprintf("kubernetes auth role %s at auth/%s", k.KubernetesRole, mount)
+		c.fix = fmt.Sprintf("%s, %s, %s", config.KeyKMSAuthKubernetesRole, config.KeyKMSAuthKubernetesPath, config.KeyKMSAuthKubernetesTokenPath)
+		return c, c.jwtLogin(ctx, mount, k.KubernetesRole, k.KubernetesTokenPath, config.KeyKMSAuthKubernetesTokenPath)
+	case k.OIDCRole != "":
+		// Chains takes this JWT from SPIRE; a finally task has its projected
+		// ServiceAccount token, which Vault's jwt method validates the same way.
+		mount := orDefault(k.OIDCPath, "jwt")
+		c.method = fmt.Sprintf("jwt auth role %s at auth/%s", k.OIDCRole, mount)
+		c.fix = fmt.Sprintf("%s, %s, %s", config.KeyKMSAuthOIDCRole, config.KeyKMSAuthOIDCPath, config.KeyKMSAuthKubernetesTokenPath)
+		return c, c.jwtLogin(ctx, mount, k.OIDCRole, k.KubernetesTokenPath, config.KeyKMSAuthKubernetesTokenPath)
+	case k.AuthTokenPath != "":
+		b, err := os.ReadFile(k.AuthTokenPath)
+		if err != nil {
+			return c, fmt.Errorf("reading the Vault token file named by %s: %w", config.KeyKMSAuthTokenPath, err)
+		}
+		c.token = strings.TrimSpace(string(b))
+		c.method = "token file " + k.AuthTokenPath
+		c.fix = config.KeyKMSAuthTokenPath
+	case k.AuthToken != "":
+		c.token = k.AuthToken
+		c.method = "token from " + config.KeyKMSAuthToken
+		c.fix = config.KeyKMSAuthToken
+	default:
+		c.token = o.getenv("VAULT_TOKEN")
+		c.method = "VAULT_TOKEN"
+		c.fix = "VAULT_TOKEN"
+	}
+	if c.token == "" {
+		return c, fmt.Errorf("no Vault credentials: set %s (recommended: Vault's kubernetes auth with the pod's ServiceAccount), or %s",
+			config.KeyKMSAuthKubernetesRole, config.KeyKMSAuthTokenPath)
+	}
+	return c, nil
+}
+
+// jwtLogin logs in at auth/<mount>/login with {role, jwt}: the request both
+// Vault's kubernetes and jwt auth methods take.
+func (c *vaultCreds) jwtLogin(ctx context.Context, mount, role, tokenPath, tokenPathKey string) error {
+	jwt, err := os.ReadFile(tokenPath)
+	if err != nil {
+		return fmt.Errorf("reading the ServiceAccount token (%s=%s): %w", tokenPathKey, tokenPath, err)
+	}
+	jwt = bytes.TrimSpace(jwt)
+	client, err := newVaultClient(c.address)
+	if err != nil {
+		return err
+	}
+	path := "auth/" + mount + "/login"
+	secret, err := client.Logical().WriteWithContext(ctx, path, map[string]any{"role": role, "jwt": string(jwt)})
+	if err != nil {
+		return scrub(fmt.Errorf("Vault refused the login at %s with role %q: %w (check that the Vault role binds this pod's ServiceAccount and namespace)",
+			path, role, explainVault(err, c.address)), jwt)
+	}
+	if secret == nil || secret.Auth == nil || secret.Auth.ClientToken == "" {
+		return fmt.Errorf("Vault login at %s with role %q returned no token", path, role)
+	}
+	c.token = secret.Auth.ClientToken
+	return nil
+}
+
+func newVaultClient(address string) (*vault.Client, error) {
+	vc := vault.DefaultConfig() // reads VAULT_CACERT and friends for TLS
+	vc.Address = address
+	vc.Timeout = 30 * time.Second
+	client, err := vault.NewClient(vc)
+	if err != nil {
+		return nil, fmt.Errorf("creating a Vault client for %s: %w", address, err)
+	}
+	client.ClearToken() // a login carries no token; never send VAULT_TOKEN along
+	return client, nil
+}
+
+// explainVault adds what a Vault failure most likely means.
+func explainVault(err error, address string) error {
+	var re *vault.ResponseError
+	if errors.As(err, &re) {
+		switch re.StatusCode {
+		case 403:
+			return fmt.Errorf("permission denied: %w", err)
+		case 400:
+			return fmt.Errorf("bad request: %w", err)
+		}
+		return err
+	}
+	if isUnreachable(err) {
+		return fmt.Errorf("cannot reach Vault at %s: %w", address, err)
+	}
+	return err
+}
+
+func orDefault(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
+}

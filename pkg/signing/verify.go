@@ -1,0 +1,86 @@
+package signing
+
+import (
+	"context"
+	"crypto"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+
+	"github.com/secure-systems-lab/go-securesystemslib/dsse"
+	"github.com/sigstore/sigstore/pkg/cryptoutils"
+	"github.com/sigstore/sigstore/pkg/signature"
+	sigdsse "github.com/sigstore/sigstore/pkg/signature/dsse"
+
+	"github.com/chainseal/chainseal/pkg/config"
+)
+
+// VerifierFromPEM loads a PEM public key with the algorithm cosign picks for
+// it, so what verifies here verifies with `cosign verify --key`.
+func VerifierFromPEM(pemBytes []byte) (signature.Verifier, error) {
+	pub, err := cryptoutils.UnmarshalPEMToPublicKey(pemBytes)
+	if err != nil {
+		return nil, fmt.Errorf("parsing the PEM public key: %w", err)
+	}
+	return verifierFromPublicKey(pub)
+}
+
+// VerifierFromCertificate loads the public key of a PEM certificate. It does
+// not check the certificate's chain, validity or identity: that is the
+// caller's policy (cosign's --certificate-identity and friends).
+func VerifierFromCertificate(pemBytes []byte) (signature.Verifier, error) {
+	block, _ := pem.Decode(pemBytes)
+	if block == nil || block.Type != "CERTIFICATE" {
+		return nil, errors.New("not a PEM certificate")
+	}
+	cert, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("parsing the certificate: %w", err)
+	}
+	return verifierFromPublicKey(cert.PublicKey)
+}
+
+// VerifierFromKMS reads the public key of signers.kms.kmsref (with the same
+// Vault login as signing; only read on transit/keys is needed) and verifies
+// locally: Vault's remote verify disagrees with sigstore on RSA padding.
+func VerifierFromKMS(ctx context.Context, cfg config.Config, opts ...Option) (signature.Verifier, error) {
+	s, err := loadKMS(ctx, cfg, newOptions(opts))
+	if err != nil {
+		return nil, err
+	}
+	return VerifierFromPEM(s.PublicKeyPEM())
+}
+
+func verifierFromPublicKey(pub crypto.PublicKey) (signature.Verifier, error) {
+	v, err := signature.LoadDefaultVerifier(pub)
+	if err != nil {
+		return nil, fmt.Errorf("%w public key %s: %w", ErrUnsupported, keyType(pub), err)
+	}
+	return v, nil
+}
+
+// VerifyEnvelope checks that one signature of env verifies with v and that
+// the payload type is payloadType, and returns the payload.
+func VerifyEnvelope(ctx context.Context, env *Envelope, payloadType string, v signature.Verifier) ([]byte, error) {
+	if env == nil {
+		return nil, errors.New("verifying a DSSE envelope: no envelope")
+	}
+	if env.PayloadType != payloadType {
+		return nil, fmt.Errorf("verifying a DSSE envelope: payload type is %q, want %q", env.PayloadType, payloadType)
+	}
+	pub, err := v.PublicKey()
+	if err != nil {
+		return nil, fmt.Errorf("verifying a DSSE envelope: %w", err)
+	}
+	// No key id: the key is the one given, whatever id the signer wrote.
+	ev, err := dsse.NewEnvelopeVerifier(&sigdsse.VerifierAdapter{SignatureVerifier: v, Pub: pub})
+	if err != nil {
+		return nil, fmt.Errorf("verifying a DSSE envelope: %w", err)
+	}
+	_, payload, err := ev.VerifyAndDecode(ctx, env)
+	if err != nil {
+		return nil, fmt.Errorf("verifying a DSSE envelope with the %s key: %w", keyType(pub), err)
+	}
+	return payload, nil
+}

@@ -1,0 +1,71 @@
+package signing
+
+import (
+	"context"
+	"crypto"
+	"errors"
+	"fmt"
+
+	"github.com/chainseal/chainseal/pkg/config"
+	"github.com/sigstore/sigstore/pkg/cryptoutils"
+	"github.com/sigstore/sigstore/pkg/signature"
+)
+
+// loadX509 is Chains' x509 signer: x509.pem when the secret has one,
+// otherwise cosign.key with cosign.password.
+func loadX509(ctx context.Context, cfg config.Config, o *loadOptions) (Signer, error) {
+	if cfg.Fulcio.Enabled {
+		return nil, &Error{Op: "loading", Source: "x509 keyless (Fulcio) signer", Err: ErrUnsupported,
+			Fix: fmt.Sprintf("keyless signing is not built yet: set %s=false and provide %s or %s, or use the kms signer", config.KeyFulcioEnabled, FileX509Key, FileCosignKey)}
+	}
+	switch {
+	case exists(ctx, o.secrets, FileX509Key):
+		return loadPEMKey(ctx, o.secrets)
+	case exists(ctx, o.secrets, FileCosignKey):
+		return loadCosignKey(ctx, o.secrets)
+	}
+	where := "no signing secret was given"
+	if o.secrets != nil {
+		where = fmt.Sprintf("neither %s nor %s is in %s", FileX509Key, FileCosignKey, o.secrets)
+	}
+	return nil, &Error{Op: "loading", Source: "x509 signer", Err: errors.New(where),
+		Fix: fmt.Sprintf("put %s (PKCS#8 PEM) or %s and %s in the signing secret, or set %s=kms", FileX509Key, FileCosignKey, FileCosignPassword, config.KeyPipelineRunSigner)}
+}
+
+// loadPEMKey reads an unencrypted PEM private key: PKCS#8 (as Chains
+// documents), and also PKCS#1 RSA and SEC 1 EC, which openssl writes too.
+func loadPEMKey(ctx context.Context, s Secrets) (Signer, error) {
+	source := fmt.Sprintf("x509 key %s from %s", FileX509Key, s)
+	pemBytes, err := readSecret(ctx, s, source, FileX509Key)
+	if err != nil {
+		return nil, err
+	}
+	priv, err := cryptoutils.UnmarshalPEMToPrivateKey(pemBytes, cryptoutils.SkipPassword)
+	if err != nil {
+		return nil, &Error{Op: "loading", Source: source, Err: scrub(fmt.Errorf("parsing the PEM key: %w", err), pemBytes),
+			Fix: fmt.Sprintf("%s must be an unencrypted PKCS#8 PEM private key (openssl genpkey ... -out %s); for an encrypted key use %s and %s", FileX509Key, FileX509Key, FileCosignKey, FileCosignPassword)}
+	}
+	return signerFromPrivateKey(priv, source)
+}
+
+// signerFromPrivateKey picks the algorithm the way cosign does for the same
+// key (sigstore's default algorithm details): ECDSA with the curve's hash,
+// Ed25519 pure, RSA PKCS#1 v1.5 with SHA-256.
+func signerFromPrivateKey(priv crypto.PrivateKey, source string) (Signer, error) {
+	cs, ok := priv.(crypto.Signer)
+	if !ok {
+		return nil, &Error{Op: "loading", Source: source, Err: fmt.Errorf("%w key type %T", ErrUnsupported, priv),
+			Fix: "use an ECDSA P-256/P-384, Ed25519 or RSA key"}
+	}
+	pub := cs.Public()
+	sv, err := signature.LoadDefaultSignerVerifier(priv)
+	if err != nil {
+		return nil, &Error{Op: "loading", Source: source, Err: fmt.Errorf("%w key %s: %w", ErrUnsupported, keyType(pub), err),
+			Fix: "use an ECDSA P-256/P-384, Ed25519 or RSA (2048 bits or more) key"}
+	}
+	ks, err := newKeySigner(sv, pub, source+" ("+keyType(pub)+")")
+	if err != nil {
+		return nil, &Error{Op: "loading", Source: source, Err: err}
+	}
+	return ks, nil
+}
