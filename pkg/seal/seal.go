@@ -1,0 +1,275 @@
+// Package seal is chainseal's orchestration: it signs the statements that
+// pkg/provenance built, logs them in the transparency log, stores them in
+// every configured backend, and reports what went where. Only after every
+// backend holds an attestation is its object marked signed.
+package seal
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/chainseal/chainseal/pkg/config"
+	"github.com/chainseal/chainseal/pkg/signing"
+	"github.com/chainseal/chainseal/pkg/storage"
+)
+
+// Unsigned is one payload to sign and store.
+type Unsigned struct {
+	Object storage.Object
+	Format string
+	// PayloadType is the DSSE payload type; empty means the payload is
+	// signed raw (the tekton format), not wrapped in an envelope.
+	PayloadType string
+	Payload     []byte
+	Subjects    []storage.Subject
+	// Signer and Storage come from artifacts.<kind>.signer and .storage.
+	Signer  string
+	Storage []string
+}
+
+// UnsignedImage is a cosign simplesigning payload for one image.
+type UnsignedImage struct {
+	Image   string // repository@sha256:hex
+	Payload []byte
+	Signer  string
+	Storage []string
+}
+
+// Input is everything one run seals.
+type Input struct {
+	Statements []Unsigned
+	Images     []UnsignedImage
+}
+
+// SignerSource hands out signers by their config name (signing.Loader).
+type SignerSource interface {
+	Signer(ctx context.Context, name string) (signing.Signer, error)
+}
+
+// Transparency logs a batch and fills in its entries (pkg/transparency/rekor).
+type Transparency interface {
+	URL() string
+	Log(ctx context.Context, b *storage.Batch) error
+}
+
+// Marker marks an object signed once every backend holds its attestation
+// (the tekton backend's MarkSigned).
+type Marker interface {
+	MarkSigned(ctx context.Context, o storage.Object, transparencyURL string) error
+}
+
+// Sealer runs Seal. Build it with New.
+type Sealer struct {
+	signers      SignerSource
+	backends     map[string]storage.Backend
+	transparency Transparency
+	marker       Marker
+	log          *slog.Logger
+}
+
+// Option configures a Sealer.
+type Option func(*Sealer)
+
+// WithTransparency logs every signature before storing it.
+func WithTransparency(t Transparency) Option { return func(s *Sealer) { s.transparency = t } }
+
+// WithMarker marks objects signed after every store succeeded.
+func WithMarker(m Marker) Option { return func(s *Sealer) { s.marker = m } }
+
+// WithLogger logs one line per stage.
+func WithLogger(l *slog.Logger) Option { return func(s *Sealer) { s.log = l } }
+
+// New makes a Sealer that stores in backends (keyed by name).
+func New(signers SignerSource, backends []storage.Backend, opts ...Option) *Sealer {
+	s := &Sealer{signers: signers, backends: map[string]storage.Backend{}, log: slog.New(slog.DiscardHandler)}
+	for _, b := range backends {
+		s.backends[b.Name()] = b
+	}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// Seal signs, logs and stores everything in in. On error the Report still
+// says what was stored, so a person (and a re-run) knows what is missing.
+func (s *Sealer) Seal(ctx context.Context, in Input) (*Report, error) {
+	rep := &Report{}
+	batch, err := s.sign(ctx, in, rep)
+	if err != nil {
+		return rep, err
+	}
+	if s.transparency != nil {
+		start := time.Now()
+		if err := s.transparency.Log(ctx, &batch); err != nil {
+			return rep, fmt.Errorf("transparency log %s: %w; nothing was stored", s.transparency.URL(), err)
+		}
+		s.log.Info("logged in transparency log", "url", s.transparency.URL(), "entries", len(batch.Attestations)+len(batch.Images), "duration", since(start))
+	}
+	rep.Attestations = batch.Attestations
+	rep.Images = batch.Images
+
+	// Every backend gets its share; a failing backend does not stop the
+	// others, so a re-run only has the failed ones left to do.
+	var errs []error
+	failedObjects := map[storage.Object]bool{}
+	for _, name := range backendOrder(in) {
+		b, ok := s.backends[name]
+		if !ok {
+			return rep, fmt.Errorf("storage backend %q is configured but was not opened", name)
+		}
+		share := shareFor(name, in, batch)
+		if len(share.Attestations) == 0 && len(share.Images) == 0 {
+			continue
+		}
+		start := time.Now()
+		receipt, err := b.Store(ctx, share)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("storage backend %q: %w", name, err))
+			for _, a := range share.Attestations {
+				failedObjects[a.Object] = true
+			}
+			s.log.Error("storing failed", "backend", name, "error", err.Error(), "duration", since(start))
+			continue
+		}
+		rep.Receipts = append(rep.Receipts, receipt)
+		s.log.Info("stored", "backend", name, "attestations", len(share.Attestations), "image signatures", len(share.Images), "duration", since(start))
+	}
+	if len(errs) > 0 {
+		return rep, fmt.Errorf("%w; nothing was marked signed, re-run to complete", errors.Join(errs...))
+	}
+	if s.marker != nil {
+		for _, o := range markable(in) {
+			url := ""
+			for _, a := range batch.Attestations {
+				if a.Object == o && a.Transparency != nil {
+					url = fmt.Sprintf("%s/api/v1/log/entries?logIndex=%d", a.Transparency.URL, a.Transparency.LogIndex)
+				}
+			}
+			if err := s.marker.MarkSigned(ctx, o, url); err != nil {
+				return rep, fmt.Errorf("marking %s signed: %w", o, err)
+			}
+			rep.Marked = append(rep.Marked, o)
+		}
+	}
+	return rep, nil
+}
+
+func (s *Sealer) sign(ctx context.Context, in Input, rep *Report) (storage.Batch, error) {
+	start := time.Now()
+	var b storage.Batch
+	for _, u := range in.Statements {
+		signer, err := s.signers.Signer(ctx, u.Signer)
+		if err != nil {
+			return b, err
+		}
+		a := storage.Attestation{
+			Object: u.Object, Format: u.Format, PayloadType: u.PayloadType, Payload: u.Payload,
+			Subjects: u.Subjects, PublicKey: signer.PublicKeyPEM(),
+		}
+		if u.PayloadType == "" {
+			if a.Signature, err = signer.SignBlob(ctx, u.Payload); err != nil {
+				return b, fmt.Errorf("signing %s (%s) with %s: %w", u.Object, u.Format, signer.Description(), err)
+			}
+		} else {
+			env, err := signer.SignEnvelope(ctx, u.PayloadType, u.Payload)
+			if err != nil {
+				return b, fmt.Errorf("signing %s (%s) with %s: %w", u.Object, u.Format, signer.Description(), err)
+			}
+			if a.Envelope, err = envelopeJSON(env); err != nil {
+				return b, err
+			}
+			if len(env.Signatures) > 0 {
+				a.Signature, _ = base64.StdEncoding.DecodeString(env.Signatures[0].Sig)
+			}
+		}
+		rep.Keys = appendUnique(rep.Keys, signer.Description())
+		b.Attestations = append(b.Attestations, a)
+	}
+	for _, u := range in.Images {
+		signer, err := s.signers.Signer(ctx, u.Signer)
+		if err != nil {
+			return b, err
+		}
+		sig, err := signer.SignBlob(ctx, u.Payload)
+		if err != nil {
+			return b, fmt.Errorf("signing image %s with %s: %w", u.Image, signer.Description(), err)
+		}
+		rep.Keys = appendUnique(rep.Keys, signer.Description())
+		b.Images = append(b.Images, storage.ImageSignature{Image: u.Image, Payload: u.Payload, Signature: sig, PublicKey: signer.PublicKeyPEM()})
+	}
+	s.log.Info("signed", "statements", len(b.Attestations), "image signatures", len(b.Images), "duration", since(start))
+	return b, nil
+}
+
+// backendOrder lists every configured backend once; tekton goes last so the
+// annotations are written after the other stores succeeded.
+func backendOrder(in Input) []string {
+	var names []string
+	add := func(list []string) {
+		for _, n := range list {
+			if !slices.Contains(names, n) {
+				names = append(names, n)
+			}
+		}
+	}
+	for _, u := range in.Statements {
+		add(u.Storage)
+	}
+	for _, u := range in.Images {
+		add(u.Storage)
+	}
+	slices.SortStableFunc(names, func(a, b string) int {
+		switch {
+		case a == config.StorageTekton && b != config.StorageTekton:
+			return 1
+		case b == config.StorageTekton && a != config.StorageTekton:
+			return -1
+		}
+		return 0
+	})
+	return names
+}
+
+// shareFor is the part of the batch that backend name stores.
+func shareFor(name string, in Input, b storage.Batch) storage.Batch {
+	var out storage.Batch
+	for i, u := range in.Statements {
+		if slices.Contains(u.Storage, name) {
+			out.Attestations = append(out.Attestations, b.Attestations[i])
+		}
+	}
+	for i, u := range in.Images {
+		if slices.Contains(u.Storage, name) {
+			out.Images = append(out.Images, b.Images[i])
+		}
+	}
+	return out
+}
+
+// markable lists the objects whose attestations are stored with tekton
+// storage; only those get the signed annotation (Chains' behaviour, and the
+// only case where chainseal has permission to patch them).
+func markable(in Input) []storage.Object {
+	var out []storage.Object
+	for _, u := range in.Statements {
+		if slices.Contains(u.Storage, config.StorageTekton) && !slices.Contains(out, u.Object) {
+			out = append(out, u.Object)
+		}
+	}
+	return out
+}
+
+func appendUnique(list []string, s string) []string {
+	if slices.Contains(list, s) {
+		return list
+	}
+	return append(list, s)
+}
+
+func since(t time.Time) string { return time.Since(t).Round(time.Millisecond).String() }

@@ -1,0 +1,167 @@
+package seal
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/chainseal/chainseal/pkg/signing"
+	"github.com/chainseal/chainseal/pkg/storage"
+)
+
+// testSigner is an in-memory ECDSA signer for unit tests of the
+// orchestration only; pkg/signing is tested against real keys and KMS.
+type testSigner struct{ key *ecdsa.PrivateKey }
+
+func newTestSigner(t *testing.T) *testSigner {
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &testSigner{k}
+}
+
+func (s *testSigner) SignBlob(_ context.Context, p []byte) ([]byte, error) {
+	h := sha256.Sum256(p)
+	return ecdsa.SignASN1(rand.Reader, s.key, h[:])
+}
+
+func (s *testSigner) SignEnvelope(ctx context.Context, pt string, p []byte) (*signing.Envelope, error) {
+	sig, err := s.SignBlob(ctx, signing.PAE(pt, p))
+	if err != nil {
+		return nil, err
+	}
+	env := &signing.Envelope{PayloadType: pt, Payload: base64.StdEncoding.EncodeToString(p)}
+	env.Signatures = append(env.Signatures, struct {
+		KeyID string `json:"keyid"`
+		Sig   string `json:"sig"`
+	}{KeyID: "test", Sig: base64.StdEncoding.EncodeToString(sig)})
+	return env, nil
+}
+func (s *testSigner) PublicKeyPEM() []byte { return []byte("PEM") }
+func (s *testSigner) KeyID() string        { return "test" }
+func (s *testSigner) Description() string  { return "test key" }
+
+type signers map[string]signing.Signer
+
+func (m signers) Signer(_ context.Context, name string) (signing.Signer, error) {
+	s, ok := m[name]
+	if !ok {
+		return nil, errors.New("no signer " + name)
+	}
+	return s, nil
+}
+
+// recordingBackend is a storage double that records what it was given and
+// can be told to fail.
+type recordingBackend struct {
+	name  string
+	fail  error
+	got   []storage.Batch
+	order *[]string
+}
+
+func (b *recordingBackend) Name() string { return b.name }
+func (b *recordingBackend) Store(_ context.Context, batch storage.Batch) (storage.Receipt, error) {
+	*b.order = append(*b.order, b.name)
+	if b.fail != nil {
+		return storage.Receipt{}, b.fail
+	}
+	b.got = append(b.got, batch)
+	return storage.Receipt{Backend: b.name, Locations: []string{b.name + "://x"}}, nil
+}
+
+type recordingMarker struct{ marked []storage.Object }
+
+func (m *recordingMarker) MarkSigned(_ context.Context, o storage.Object, _ string) error {
+	m.marked = append(m.marked, o)
+	return nil
+}
+
+var pr = storage.Object{Kind: "PipelineRun", Namespace: "ns", Name: "p", UID: "u1"}
+
+func input() Input {
+	return Input{
+		Statements: []Unsigned{
+			{Object: pr, Format: "slsa/v2alpha4", PayloadType: "application/vnd.in-toto+json", Payload: []byte(`{"a":1}`),
+				Signer: "x509", Storage: []string{"tekton", "oci"}},
+			{Object: storage.Object{Kind: "TaskRun", Namespace: "ns", Name: "t", UID: "u2"}, Format: "tekton", Payload: []byte(`{"kind":"TaskRun"}`),
+				Signer: "x509", Storage: []string{"file"}},
+		},
+		Images: []UnsignedImage{{Image: "r/i@sha256:00", Payload: []byte("{}"), Signer: "x509", Storage: []string{"oci"}}},
+	}
+}
+
+func TestSealSignsStoresEachShareAndMarksLast(t *testing.T) {
+	var order []string
+	oci := &recordingBackend{name: "oci", order: &order}
+	tk := &recordingBackend{name: "tekton", order: &order}
+	file := &recordingBackend{name: "file", order: &order}
+	m := &recordingMarker{}
+	s := New(signers{"x509": newTestSigner(t)}, []storage.Backend{tk, oci, file}, WithMarker(m))
+	rep, err := s.Seal(context.Background(), input())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(order, ",") != "oci,file,tekton" {
+		t.Errorf("store order = %v, want tekton last", order)
+	}
+	if len(oci.got[0].Attestations) != 1 || len(oci.got[0].Images) != 1 || len(file.got[0].Attestations) != 1 || len(file.got[0].Images) != 0 {
+		t.Errorf("backends got the wrong share: oci %+v file %+v", oci.got, file.got)
+	}
+	a := oci.got[0].Attestations[0]
+	var env signing.Envelope
+	if err := json.Unmarshal(a.Envelope, &env); err != nil || env.PayloadType != "application/vnd.in-toto+json" {
+		t.Fatalf("the in-toto statement was not wrapped in a DSSE envelope: %s", a.Envelope)
+	}
+	if raw := file.got[0].Attestations[0]; len(raw.Envelope) != 0 || len(raw.Signature) == 0 {
+		t.Errorf("the tekton format must be signed raw: %+v", raw)
+	}
+	if len(m.marked) != 1 || m.marked[0] != pr {
+		t.Errorf("marked %v, want only the PipelineRun (the one stored with tekton storage)", m.marked)
+	}
+	if rep.Results()["ATTESTATION_REF"] != "oci://x" {
+		t.Errorf("results = %v", rep.Results())
+	}
+}
+
+func TestSealNeverMarksSignedWhenAStoreFails(t *testing.T) {
+	var order []string
+	oci := &recordingBackend{name: "oci", order: &order, fail: errors.New("registry said 503")}
+	tk := &recordingBackend{name: "tekton", order: &order}
+	file := &recordingBackend{name: "file", order: &order}
+	m := &recordingMarker{}
+	s := New(signers{"x509": newTestSigner(t)}, []storage.Backend{tk, oci, file}, WithMarker(m))
+	rep, err := s.Seal(context.Background(), input())
+	if err == nil || !strings.Contains(err.Error(), `"oci"`) || !strings.Contains(err.Error(), "503") {
+		t.Fatalf("error = %v, want one naming the oci backend and its cause", err)
+	}
+	if len(m.marked) != 0 {
+		t.Fatalf("marked %v signed although oci failed", m.marked)
+	}
+	if len(file.got) != 1 || len(tk.got) != 1 {
+		t.Errorf("the other backends should still store (so a re-run has less to do): file %d tekton %d", len(file.got), len(tk.got))
+	}
+	if len(rep.Receipts) != 2 {
+		t.Errorf("receipts = %+v", rep.Receipts)
+	}
+}
+
+func TestSealFailsBeforeStoringWhenSigningFails(t *testing.T) {
+	var order []string
+	oci := &recordingBackend{name: "oci", order: &order}
+	s := New(signers{}, []storage.Backend{oci})
+	if _, err := s.Seal(context.Background(), input()); err == nil {
+		t.Fatal("sealed without a signer")
+	}
+	if len(order) != 0 {
+		t.Fatalf("stored %v although signing failed", order)
+	}
+}
