@@ -88,19 +88,13 @@ func curveName(c elliptic.Curve) string {
 	return "unknown-curve"
 }
 
-// hashFor is the digest cosign and sigstore's default verifiers use for a
-// key, so signatures made here verify with `cosign verify --key` unchanged.
+// hashFor is the digest signatures are made over: SHA-256 for ECDSA (every
+// curve) and RSA, as Tekton Chains signs and as cosign v2 verifies by
+// default (`--signature-digest-algorithm sha256`); none for Ed25519, which
+// signs the message itself.
 func hashFor(pub crypto.PublicKey) crypto.Hash {
-	switch k := pub.(type) {
-	case *ecdsa.PublicKey:
-		switch k.Curve {
-		case elliptic.P384():
-			return crypto.SHA384
-		case elliptic.P521():
-			return crypto.SHA512
-		}
-	case ed25519.PublicKey:
-		return crypto.Hash(0) // pure Ed25519 signs the message itself
+	if _, ok := pub.(ed25519.PublicKey); ok {
+		return crypto.Hash(0)
 	}
 	return crypto.SHA256
 }

@@ -60,7 +60,7 @@ func loadKMS(ctx context.Context, cfg config.Config, o *loadOptions) (Signer, er
 	if err != nil {
 		return nil, &Error{Op: "reading the public key of", Source: source, Err: classify(err), Fix: fix}
 	}
-	// Sign with the digest cosign verifies with for this key (P-384: SHA-384).
+	// Ed25519 keys sign the message itself, not a SHA-256 digest.
 	if h := hashFor(pub); h != crypto.SHA256 {
 		if sv, err = kms.Get(ctx, ref, h, rpc...); err != nil {
 			return nil, &Error{Op: "loading", Source: source, Err: classify(err), Fix: fix}

@@ -16,8 +16,8 @@ import (
 	"github.com/chainseal/chainseal/pkg/config"
 )
 
-// VerifierFromPEM loads a PEM public key with the algorithm cosign picks for
-// it, so what verifies here verifies with `cosign verify --key`.
+// VerifierFromPEM loads a PEM public key with the digest chainseal signs
+// with (see hashFor), the one `cosign verify --key` uses by default.
 func VerifierFromPEM(pemBytes []byte) (signature.Verifier, error) {
 	pub, err := cryptoutils.UnmarshalPEMToPublicKey(pemBytes)
 	if err != nil {
@@ -53,7 +53,7 @@ func VerifierFromKMS(ctx context.Context, cfg config.Config, opts ...Option) (si
 }
 
 func verifierFromPublicKey(pub crypto.PublicKey) (signature.Verifier, error) {
-	v, err := signature.LoadDefaultVerifier(pub)
+	v, err := signature.LoadVerifier(pub, hashFor(pub))
 	if err != nil {
 		return nil, fmt.Errorf("%w public key %s: %w", ErrUnsupported, keyType(pub), err)
 	}

@@ -48,9 +48,8 @@ func loadPEMKey(ctx context.Context, s Secrets) (Signer, error) {
 	return signerFromPrivateKey(priv, source)
 }
 
-// signerFromPrivateKey picks the algorithm the way cosign does for the same
-// key (sigstore's default algorithm details): ECDSA with the curve's hash,
-// Ed25519 pure, RSA PKCS#1 v1.5 with SHA-256.
+// signerFromPrivateKey signs as cosign v2 verifies with a key by default:
+// ECDSA (any curve) and RSA PKCS#1 v1.5 over SHA-256, Ed25519 pure.
 func signerFromPrivateKey(priv crypto.PrivateKey, source string) (Signer, error) {
 	cs, ok := priv.(crypto.Signer)
 	if !ok {
@@ -58,7 +57,7 @@ func signerFromPrivateKey(priv crypto.PrivateKey, source string) (Signer, error)
 			Fix: "use an ECDSA P-256/P-384, Ed25519 or RSA key"}
 	}
 	pub := cs.Public()
-	sv, err := signature.LoadDefaultSignerVerifier(priv)
+	sv, err := signature.LoadSignerVerifier(priv, hashFor(pub))
 	if err != nil {
 		return nil, &Error{Op: "loading", Source: source, Err: fmt.Errorf("%w key %s: %w", ErrUnsupported, keyType(pub), err),
 			Fix: "use an ECDSA P-256/P-384, Ed25519 or RSA (2048 bits or more) key"}

@@ -35,7 +35,7 @@ func TestX509KeysVerifiedByOpenSSL(t *testing.T) {
 		verify         func(t *testing.T, pub, data, sig string)
 	}{
 		{"ecdsa-p256", "ecdsa-p256", []string{"-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"}, dgstVerify("-sha256")},
-		{"ecdsa-p384", "ecdsa-p384", []string{"-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384"}, dgstVerify("-sha384")},
+		{"ecdsa-p384", "ecdsa-p384", []string{"-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384"}, dgstVerify("-sha256")},
 		{"ed25519", "ed25519", []string{"-algorithm", "ed25519"}, func(t *testing.T, pub, data, sig string) {
 			run(t, nil, "openssl", "pkeyutl", "-verify", "-pubin", "-inkey", pub, "-rawin", "-in", data, "-sigfile", sig)
 		}},
@@ -79,6 +79,10 @@ func TestX509KeysVerifiedByOpenSSL(t *testing.T) {
 				t.Fatal(err)
 			}
 			tc.verify(t, pub, tmpFile(t, dir, "blob", statement), tmpFile(t, dir, "blob.sig", blob))
+			// cosign verifies it with the exported key, as a user would.
+			run(t, cosignEnv(t), cosignBin(t), "verify-blob", "--key", tmpFile(t, dir, "chainseal.pub", s.PublicKeyPEM()),
+				"--signature", tmpFile(t, dir, "blob.sig.b64", []byte(base64.StdEncoding.EncodeToString(blob))),
+				"--insecure-ignore-tlog", filepath.Join(dir, "blob"))
 
 			// And chainseal's own verifier agrees, and refuses a tampered payload.
 			v, err := VerifierFromPEM(s.PublicKeyPEM())
