@@ -23,9 +23,9 @@ type keySigner struct {
 	pubPEM []byte
 	keyID  string
 	desc   string
-	fix    string // what to check when signing fails (KMS: the policy)
-	// classify turns a signing failure into a clearer one (KMS errors).
-	classify func(error) error
+	// explain turns a signing failure into a clearer one and says what to
+	// fix (KMS errors); nil for local keys, which do not fail that way.
+	explain func(error) (error, string)
 }
 
 func newKeySigner(sv signature.SignerVerifier, pub crypto.PublicKey, desc string) (*keySigner, error) {
@@ -43,10 +43,11 @@ func newKeySigner(sv signature.SignerVerifier, pub crypto.PublicKey, desc string
 func (s *keySigner) SignBlob(ctx context.Context, payload []byte) ([]byte, error) {
 	sig, err := s.sv.SignMessage(bytes.NewReader(payload), options.WithContext(ctx))
 	if err != nil {
-		if s.classify != nil {
-			err = s.classify(err)
+		var fix string
+		if s.explain != nil {
+			err, fix = s.explain(err)
 		}
-		return nil, &Error{Op: "signing with", Source: s.desc, Err: err, Fix: s.fix}
+		return nil, &Error{Op: "signing with", Source: s.desc, Err: err, Fix: fix}
 	}
 	return sig, nil
 }

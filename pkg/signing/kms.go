@@ -22,7 +22,25 @@ import (
 	_ "github.com/sigstore/sigstore/pkg/signature/kms/hashivault"
 )
 
-const schemeVault = "hashivault://"
+// Vault's schemes in sigstore: hashivault:// and, for OpenBao, openbao://.
+var vaultSchemes = []string{"hashivault://", "openbao://"}
+
+func isVaultRef(ref string) bool {
+	for _, s := range vaultSchemes {
+		if strings.HasPrefix(ref, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// vaultKeyName is the transit key name of a Vault reference.
+func vaultKeyName(ref string) string {
+	for _, s := range vaultSchemes {
+		ref = strings.TrimPrefix(ref, s)
+	}
+	return ref
+}
 
 // loadKMS connects to the KMS key in signers.kms.kmsref once and reads its
 // public key, so a wrong reference, an unreachable KMS or a missing
@@ -34,61 +52,65 @@ func loadKMS(ctx context.Context, cfg config.Config, o *loadOptions) (Signer, er
 		return nil, &Error{Op: "loading", Source: "kms signer", Err: errors.New("no key reference"),
 			Fix: fmt.Sprintf("set %s to a KMS URI such as hashivault://<key>, awskms:///<key-arn-or-alias>, gcpkms://projects/... or azurekms://...", config.KeyKMSRef)}
 	}
-	fix := fmt.Sprintf("check %s and the KMS credentials of the pod", config.KeyKMSRef)
 	rpc := append([]signature.RPCOption{options.WithContext(ctx)}, o.kmsOpts...)
 	var creds vaultCreds
-	if strings.HasPrefix(ref, schemeVault) {
+	if isVaultRef(ref) {
 		var err error
 		creds, err = vaultLogin(ctx, cfg, o)
 		if err != nil {
 			return nil, &Error{Op: "loading", Source: source, Err: err}
 		}
 		source += " (" + creds.method + ")"
-		fix = fmt.Sprintf("the Vault policy of this token must allow read on transit/keys/%s and update on transit/sign/%s/*; the token comes from %s",
-			strings.TrimPrefix(ref, schemeVault), strings.TrimPrefix(ref, schemeVault), creds.fix)
 		rpc = append(rpc, options.WithRPCAuthOpts(options.RPCAuth{Address: creds.address, Token: creds.token}))
 	}
-	secrets := [][]byte{[]byte(creds.token)}
-	classify := func(err error) error { return scrub(explainKMS(err, creds.address), secrets...) }
+	// explain names the cause and the fix; the token never reaches the text.
+	explain := func(err error) (error, string) {
+		err, fix := explainKMS(err, ref, creds)
+		return scrub(err, []byte(creds.token)), fix
+	}
 
 	sv, err := kms.Get(ctx, ref, crypto.SHA256, rpc...)
 	if err != nil {
-		return nil, &Error{Op: "loading", Source: source, Err: classify(err),
+		err, _ := explain(err)
+		return nil, &Error{Op: "loading", Source: source, Err: err,
 			Fix: fmt.Sprintf("%s must be a reference of a provider chainseal is built with: %s", config.KeyKMSRef, strings.Join(kms.SupportedProviders(), ", "))}
 	}
 	pub, err := sv.PublicKey(options.WithContext(ctx))
 	if err != nil {
-		return nil, &Error{Op: "reading the public key of", Source: source, Err: classify(err), Fix: fix}
+		err, fix := explain(err)
+		return nil, &Error{Op: "reading the public key of", Source: source, Err: err, Fix: fix}
 	}
 	// Ed25519 keys sign the message itself, not a SHA-256 digest.
 	if h := hashFor(pub); h != crypto.SHA256 {
 		if sv, err = kms.Get(ctx, ref, h, rpc...); err != nil {
-			return nil, &Error{Op: "loading", Source: source, Err: classify(err), Fix: fix}
+			err, fix := explain(err)
+			return nil, &Error{Op: "loading", Source: source, Err: err, Fix: fix}
 		}
 	}
 	ks, err := newKeySigner(sv, pub, source)
 	if err != nil {
 		return nil, &Error{Op: "loading", Source: source, Err: err}
 	}
-	ks.fix, ks.classify = fix, classify
+	ks.explain = explain
 	return ks, nil
 }
 
 // explainKMS names the likely cause of a KMS failure in front of the
-// provider's own message.
-func explainKMS(err error, vaultAddr string) error {
+// provider's message, and returns what the user changes to fix it.
+func explainKMS(err error, ref string, creds vaultCreds) (error, string) {
 	var re *vault.ResponseError
-	if errors.As(err, &re) && re.StatusCode == 403 {
-		return fmt.Errorf("Vault denied the request (permission denied: the token lacks the policy, expired or was revoked): %w", err)
+	switch {
+	case errors.As(err, &re) && re.StatusCode == 403:
+		key := vaultKeyName(ref)
+		return fmt.Errorf("Vault denied the request (permission denied: the token's policy does not cover this key, or the token expired or was revoked): %w", err),
+			fmt.Sprintf("the token from %s needs a Vault policy with read on transit/keys/%s and update on transit/sign/%s/*", creds.fix, key, key)
+	case isUnreachable(err) && creds.address != "":
+		return fmt.Errorf("cannot reach Vault at %s: %w", creds.address, err),
+			fmt.Sprintf("check %s (or VAULT_ADDR) and that Vault is reachable from the pod", config.KeyKMSAuthAddress)
+	case isUnreachable(err):
+		return fmt.Errorf("cannot reach the KMS: %w", err), "check the KMS endpoint and the pod's network access to it"
 	}
-	if isUnreachable(err) {
-		where := "the KMS"
-		if vaultAddr != "" {
-			where = "Vault at " + vaultAddr
-		}
-		return fmt.Errorf("cannot reach %s: %w", where, err)
-	}
-	return err
+	return err, fmt.Sprintf("check %s and the KMS permissions of the pod's identity", config.KeyKMSRef)
 }
 
 func isUnreachable(err error) bool {

@@ -91,8 +91,12 @@ func (c *vaultCreds) jwtLogin(ctx context.Context, mount, role, tokenPath, token
 	path := "auth/" + mount + "/login"
 	secret, err := client.Logical().WriteWithContext(ctx, path, map[string]any{"role": role, "jwt": string(jwt)})
 	if err != nil {
-		return scrub(fmt.Errorf("Vault refused the login at %s with role %q: %w (check that the Vault role binds this pod's ServiceAccount and namespace)",
-			path, role, explainVault(err, c.address)), jwt)
+		hint := ""
+		var re *vault.ResponseError
+		if errors.As(err, &re) {
+			hint = " (check the role name and that the Vault role binds this pod's ServiceAccount and namespace)"
+		}
+		return scrub(fmt.Errorf("Vault login at %s with role %q failed: %w%s", path, role, explainVault(err, c.address), hint), jwt)
 	}
 	if secret == nil || secret.Auth == nil || secret.Auth.ClientToken == "" {
 		return fmt.Errorf("Vault login at %s with role %q returned no token", path, role)
@@ -126,7 +130,7 @@ func explainVault(err error, address string) error {
 		return err
 	}
 	if isUnreachable(err) {
-		return fmt.Errorf("cannot reach Vault at %s: %w", address, err)
+		return fmt.Errorf("cannot reach Vault at %s (%s or VAULT_ADDR): %w", address, config.KeyKMSAuthAddress, err)
 	}
 	return err
 }
