@@ -1,0 +1,140 @@
+package oci
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+
+	ssldsse "github.com/secure-systems-lab/go-securesystemslib/dsse"
+	"github.com/sigstore/cosign/v2/pkg/oci"
+	ctypes "github.com/sigstore/cosign/v2/pkg/types"
+	"github.com/sigstore/sigstore/pkg/cryptoutils"
+	"github.com/sigstore/sigstore/pkg/signature"
+	sigdsse "github.com/sigstore/sigstore/pkg/signature/dsse"
+
+	"github.com/chainseal/chainseal/pkg/storage"
+)
+
+// findAttestation reports whether an existing layer already attests the same
+// statement with the same key: the very same envelope, or (after a re-run
+// that signed again, ECDSA signatures differ each time) an envelope with the
+// same payload whose signature verifies with a's key.
+func findAttestation(ctx context.Context, existing []oci.Signature, a storage.Attestation, predicateType string) (bool, error) {
+	sum := sha256.Sum256(a.Envelope)
+	want := "sha256:" + hex.EncodeToString(sum[:])
+	_, stmt, err := decodeEnvelope(a.Envelope)
+	if err != nil {
+		return false, err
+	}
+	var verifier *ssldsse.EnvelopeVerifier // made on first need
+	for _, sig := range existing {
+		if mt, err := sig.MediaType(); err != nil || mt != ctypes.DssePayloadType {
+			continue
+		}
+		if d, err := sig.Digest(); err == nil && d.String() == want {
+			return true, nil
+		}
+		if ann, err := sig.Annotations(); err != nil || ann["predicateType"] != predicateType {
+			continue
+		}
+		raw, err := sig.Payload()
+		if err != nil {
+			return false, fmt.Errorf("reading an attestation layer: %w", err)
+		}
+		env, payload, err := decodeEnvelope(raw)
+		if err != nil || !bytes.Equal(payload, stmt) {
+			continue // not ours, or not a DSSE envelope: leave it be
+		}
+		if verifier == nil {
+			v, err := loadVerifier(a.PublicKey, a.Cert)
+			if err != nil {
+				return false, err
+			}
+			if verifier, err = ssldsse.NewEnvelopeVerifier(&sigdsse.VerifierAdapter{SignatureVerifier: v}); err != nil {
+				return false, fmt.Errorf("making a DSSE verifier: %w", err)
+			}
+		}
+		if _, err := verifier.Verify(ctx, env); err == nil {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// findSignature reports whether an existing .sig layer already holds the
+// same payload signed by the same key.
+func findSignature(existing []oci.Signature, s storage.ImageSignature, b64 string) (bool, error) {
+	sum := sha256.Sum256(s.Payload)
+	want := "sha256:" + hex.EncodeToString(sum[:])
+	var v signature.Verifier
+	for _, sig := range existing {
+		if d, err := sig.Digest(); err != nil || d.String() != want {
+			continue // a different payload
+		}
+		got, err := sig.Base64Signature()
+		if err != nil || got == "" {
+			continue
+		}
+		if got == b64 {
+			return true, nil
+		}
+		raw, err := base64.StdEncoding.DecodeString(got)
+		if err != nil {
+			continue
+		}
+		if v == nil {
+			if v, err = loadVerifier(s.PublicKey, s.Cert); err != nil {
+				return false, err
+			}
+		}
+		if v.VerifySignature(bytes.NewReader(raw), bytes.NewReader(s.Payload)) == nil {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// decodeEnvelope parses a DSSE envelope and decodes its payload.
+func decodeEnvelope(raw []byte) (*ssldsse.Envelope, []byte, error) {
+	var env ssldsse.Envelope
+	if err := json.Unmarshal(raw, &env); err != nil {
+		return nil, nil, fmt.Errorf("the attestation is not a DSSE envelope: %w", err)
+	}
+	payload, err := env.DecodeB64Payload()
+	if err != nil {
+		return nil, nil, fmt.Errorf("the DSSE envelope's payload is not base64: %w", err)
+	}
+	return &env, payload, nil
+}
+
+// loadVerifier makes a verifier from a PEM public key, or from the key of a
+// PEM certificate (keyless).
+func loadVerifier(pubPEM, certPEM []byte) (signature.Verifier, error) {
+	var pub crypto.PublicKey
+	switch {
+	case len(certPEM) > 0:
+		certs, err := cryptoutils.UnmarshalCertificatesFromPEM(certPEM)
+		if err != nil || len(certs) == 0 {
+			return nil, fmt.Errorf("parsing the signing certificate: %v", err)
+		}
+		pub = certs[0].PublicKey
+	case len(pubPEM) > 0:
+		k, err := cryptoutils.UnmarshalPEMToPublicKey(pubPEM)
+		if err != nil {
+			return nil, fmt.Errorf("parsing the public key: %w", err)
+		}
+		pub = k
+	default:
+		return nil, fmt.Errorf("no public key or certificate to compare existing signatures with")
+	}
+	v, err := signature.LoadVerifier(pub, crypto.SHA256)
+	if err != nil {
+		return nil, fmt.Errorf("loading the public key: %w", err)
+	}
+	return v, nil
+}

@@ -1,0 +1,166 @@
+package oci_test
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"encoding/json"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/registry"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/sigstore/sigstore/pkg/cryptoutils"
+	"github.com/sigstore/sigstore/pkg/signature"
+	sigdsse "github.com/sigstore/sigstore/pkg/signature/dsse"
+	"github.com/sigstore/sigstore/pkg/signature/payload"
+
+	"github.com/chainseal/chainseal/pkg/storage"
+)
+
+// testKey is a throwaway ECDSA P-256 signer, as a key-file signer would be.
+type testKey struct {
+	sv     signature.SignerVerifier
+	pubPEM []byte
+}
+
+func newTestKey(t testing.TB) testKey {
+	t.Helper()
+	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sv, err := signature.LoadECDSASignerVerifier(priv, crypto.SHA256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := cryptoutils.MarshalPublicKeyToPEM(priv.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return testKey{sv: sv, pubPEM: pub}
+}
+
+// statement is a minimal SLSA v1 provenance naming the image.
+func statement(t testing.TB, repo string, h v1.Hash, buildID string) []byte {
+	t.Helper()
+	s := map[string]any{
+		"_type":         "https://in-toto.io/Statement/v1",
+		"predicateType": "https://slsa.dev/provenance/v1",
+		"subject":       []any{map[string]any{"name": repo, "digest": map[string]string{"sha256": h.Hex}}},
+		"predicate": map[string]any{
+			"buildDefinition": map[string]any{"buildType": "https://chainseal.dev/test", "externalParameters": map[string]any{}},
+			"runDetails":      map[string]any{"builder": map[string]any{"id": "https://chainseal.dev/test"}, "metadata": map[string]any{"invocationID": buildID}},
+		},
+	}
+	b, err := json.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// attestation signs the statement into a DSSE envelope.
+func (k testKey) attestation(t testing.TB, repo string, h v1.Hash, buildID string) storage.Attestation {
+	t.Helper()
+	stmt := statement(t, repo, h, buildID)
+	env, err := sigdsse.WrapSigner(k.sv, "application/vnd.in-toto+json").SignMessage(bytes.NewReader(stmt))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return storage.Attestation{
+		Object:      storage.Object{Kind: "PipelineRun", Namespace: "ns", Name: "build-" + buildID, UID: buildID},
+		Format:      "slsa/v1",
+		PayloadType: "application/vnd.in-toto+json",
+		Payload:     stmt,
+		Envelope:    env,
+		Subjects:    []storage.Subject{{Name: repo, Digest: map[string]string{"sha256": h.Hex}}},
+		PublicKey:   k.pubPEM,
+	}
+}
+
+// imageSignature is cosign's simplesigning signature of the image.
+func (k testKey) imageSignature(t testing.TB, d name.Digest) storage.ImageSignature {
+	t.Helper()
+	p, err := payload.Cosign{Image: d}.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig, err := k.sv.SignMessage(bytes.NewReader(p))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return storage.ImageSignature{Image: d.String(), Payload: p, Signature: sig, PublicKey: k.pubPEM}
+}
+
+// inProcessRegistry is go-containerregistry's registry, for unit tests of
+// single functions; acceptance tests use the stack's docker-registry.
+func inProcessRegistry(t testing.TB) string {
+	t.Helper()
+	s := httptest.NewServer(registry.New())
+	t.Cleanup(s.Close)
+	return strings.TrimPrefix(s.URL, "http://")
+}
+
+// pushRandom pushes a random image and returns its repository and digest.
+func pushRandom(t testing.TB, repo string, opts ...remote.Option) (string, name.Digest) {
+	t.Helper()
+	img, err := random.Image(512, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := name.ParseReference(repo + ":latest")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Write(ref, img, opts...); err != nil {
+		t.Fatal(err)
+	}
+	h, err := img.Digest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return repo, ref.Context().Digest(h.String())
+}
+
+// layers returns the layer descriptors of the image at tag ("" when absent).
+func layers(t testing.TB, tag string, opts ...remote.Option) []v1.Descriptor {
+	t.Helper()
+	ref, err := name.ParseReference(tag)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := remote.Image(ref, opts...)
+	if err != nil {
+		t.Fatalf("reading %s: %v", tag, err)
+	}
+	m, err := img.Manifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m.Layers
+}
+
+func mustHash(t testing.TB, d name.Digest) v1.Hash {
+	t.Helper()
+	h, err := v1.NewHash(d.DigestStr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// attTag is cosign's attestation tag of d in repo.
+func attTag(repo string, d name.Digest) string {
+	return repo + ":" + strings.Replace(d.DigestStr(), ":", "-", 1) + ".att"
+}
+
+func sigTag(repo string, d name.Digest) string {
+	return repo + ":" + strings.Replace(d.DigestStr(), ":", "-", 1) + ".sig"
+}

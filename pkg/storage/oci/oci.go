@@ -1,0 +1,131 @@
+package oci
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	ociremote "github.com/sigstore/cosign/v2/pkg/oci/remote"
+
+	"github.com/chainseal/chainseal/pkg/config"
+	"github.com/chainseal/chainseal/pkg/storage"
+)
+
+// Name is the backend's chains-config name.
+const Name = config.StorageOCI
+
+func init() { storage.Register(Name, factory) }
+
+func factory(_ context.Context, d storage.Deps) (storage.Backend, error) {
+	c := d.Config.OCIStorage
+	if c.EncodingFormat != "" && c.EncodingFormat != config.EncodingDSSE {
+		return nil, fmt.Errorf("oci: config key %q is %q, which this chainseal does not store yet: use %q",
+			config.KeyOCIEncodingFormat, c.EncodingFormat, config.EncodingDSSE)
+	}
+	return New(WithKeychain(d.Keychain), WithRepository(c.Repository), WithInsecure(c.Insecure), WithLogger(d.Log))
+}
+
+// Backend attaches attestations and signatures to images in OCI registries.
+type Backend struct {
+	o         options
+	nameOpts  []name.Option
+	target    *name.Repository // storage.oci.repository, when set
+	transport http.RoundTripper
+}
+
+var _ storage.Backend = (*Backend)(nil)
+
+// New returns an OCI backend.
+func New(opts ...Option) (*Backend, error) {
+	o := defaultOptions()
+	for _, opt := range opts {
+		opt(&o)
+	}
+	b := &Backend{o: o, transport: o.transport}
+	if o.insecure {
+		b.nameOpts = append(b.nameOpts, name.Insecure)
+	}
+	if o.repository != "" {
+		repo, err := name.NewRepository(o.repository, b.nameOpts...)
+		if err != nil {
+			return nil, fmt.Errorf("oci: config key %q: %q is not a repository: %w", config.KeyOCIRepository, o.repository, err)
+		}
+		b.target = &repo
+	}
+	if b.transport == nil {
+		t := remote.DefaultTransport.(*http.Transport).Clone()
+		t.ResponseHeaderTimeout = o.timeout
+		b.transport = t
+	}
+	return b, nil
+}
+
+// Name implements storage.Backend.
+func (b *Backend) Name() string { return Name }
+
+// Store implements storage.Backend: every DSSE attestation goes to the .att
+// tag of each image among its subjects, every image signature to the .sig
+// tag of its image. It stops at the first failure and returns what it stored
+// so far; storing again completes the rest without duplicates.
+func (b *Backend) Store(ctx context.Context, batch storage.Batch) (storage.Receipt, error) {
+	start := time.Now()
+	r := storage.Receipt{Backend: Name}
+	seen := map[string]bool{}
+	add := func(loc string) {
+		if !seen[loc] {
+			seen[loc] = true
+			r.Locations = append(r.Locations, loc)
+		}
+	}
+	for _, a := range batch.Attestations {
+		if len(a.Envelope) == 0 {
+			continue // formats signed raw have no cosign form in a registry
+		}
+		for _, img := range b.imageSubjects(a.Subjects) {
+			for _, d := range b.withPlatforms(ctx, img) {
+				loc, err := b.attest(ctx, d, a)
+				if err != nil {
+					return r, fmt.Errorf("oci: attaching the attestation of %s to %s: %w", a.Object, d, err)
+				}
+				add(loc)
+			}
+		}
+	}
+	for _, s := range batch.Images {
+		d, err := name.NewDigest(s.Image, b.nameOpts...)
+		if err != nil {
+			return r, fmt.Errorf("oci: signature of %q: not an image digest reference: %w", s.Image, err)
+		}
+		loc, err := b.sign(ctx, d, s)
+		if err != nil {
+			return r, fmt.Errorf("oci: attaching the signature of %s: %w", d, err)
+		}
+		add(loc)
+	}
+	b.o.log.Info("oci: stored", "locations", len(r.Locations), "duration", time.Since(start))
+	return r, nil
+}
+
+func (b *Backend) remoteOpts(ctx context.Context) []remote.Option {
+	return []remote.Option{
+		remote.WithContext(ctx),
+		remote.WithAuthFromKeychain(b.o.keychain),
+		remote.WithTransport(b.transport),
+		remote.WithRetryBackoff(b.o.backoff),
+		remote.WithUserAgent("chainseal"),
+	}
+}
+
+func (b *Backend) ociOpts(ctx context.Context) []ociremote.Option {
+	opts := []ociremote.Option{
+		ociremote.WithRemoteOptions(b.remoteOpts(ctx)...),
+		ociremote.WithNameOptions(b.nameOpts...),
+	}
+	if b.target != nil {
+		opts = append(opts, ociremote.WithTargetRepository(*b.target))
+	}
+	return opts
+}

@@ -1,0 +1,151 @@
+package rekor_test
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"os/exec"
+	"sync/atomic"
+	"testing"
+
+	"github.com/sigstore/sigstore/pkg/cryptoutils"
+	"github.com/sigstore/sigstore/pkg/signature"
+	sigdsse "github.com/sigstore/sigstore/pkg/signature/dsse"
+
+	"github.com/chainseal/chainseal/internal/stacktest"
+	"github.com/chainseal/chainseal/pkg/storage"
+)
+
+type testKey struct {
+	sv     signature.SignerVerifier
+	pubPEM []byte
+}
+
+func newTestKey(t testing.TB) testKey {
+	t.Helper()
+	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sv, err := signature.LoadECDSASignerVerifier(priv, crypto.SHA256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := cryptoutils.MarshalPublicKeyToPEM(priv.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return testKey{sv: sv, pubPEM: pub}
+}
+
+// randomDigest stands for an image nobody else has logged.
+func randomDigest(t testing.TB) string {
+	t.Helper()
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+// attestation is a signed SLSA v1 statement about the image digest.
+func (k testKey) attestation(t testing.TB, imageHex string) storage.Attestation {
+	t.Helper()
+	stmt, err := json.Marshal(map[string]any{
+		"_type":         "https://in-toto.io/Statement/v1",
+		"predicateType": "https://slsa.dev/provenance/v1",
+		"subject":       []any{map[string]any{"name": "registry.example/app", "digest": map[string]string{"sha256": imageHex}}},
+		"predicate":     map[string]any{"buildDefinition": map[string]any{"buildType": "https://chainseal.dev/test"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, err := sigdsse.WrapSigner(k.sv, "application/vnd.in-toto+json").SignMessage(bytes.NewReader(stmt))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return storage.Attestation{
+		Object:    storage.Object{Kind: "PipelineRun", Namespace: "ns", Name: "build"},
+		Payload:   stmt,
+		Envelope:  env,
+		Subjects:  []storage.Subject{{Name: "registry.example/app", Digest: map[string]string{"sha256": imageHex}}},
+		PublicKey: k.pubPEM,
+	}
+}
+
+func (k testKey) imageSignature(t testing.TB, imageHex string) storage.ImageSignature {
+	t.Helper()
+	p := []byte(fmt.Sprintf(`{"critical":{"identity":{"docker-reference":"registry.example/app"},"image":{"docker-manifest-digest":"sha256:%s"},"type":"cosign container image signature"},"optional":null}`, imageHex))
+	sig, err := k.sv.SignMessage(bytes.NewReader(p))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return storage.ImageSignature{Image: "registry.example/app@sha256:" + imageHex, Payload: p, Signature: sig, PublicKey: k.pubPEM}
+}
+
+func rekorKey(t testing.TB, env *stacktest.Env) []byte {
+	t.Helper()
+	b, err := os.ReadFile(env.Must(t, "REKOR_PUBLIC_KEY_FILE"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// faultyProxy is a reverse proxy in front of the real Rekor that answers
+// 503 to the next n requests (or all), and counts the bytes it is sent.
+type faultyProxy struct {
+	*httptest.Server
+	failNext atomic.Int32
+	failAll  atomic.Bool
+	failed   atomic.Int32
+	reqBytes atomic.Int64
+}
+
+func newFaultyProxy(t testing.TB, target string) *faultyProxy {
+	t.Helper()
+	u, err := url.Parse(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &faultyProxy{}
+	rp := httputil.NewSingleHostReverseProxy(u)
+	p.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if dump, err := httputil.DumpRequest(r, true); err == nil {
+			p.reqBytes.Add(int64(len(dump)))
+		}
+		if p.failAll.Load() || p.failNext.Add(-1) >= 0 {
+			p.failed.Add(1)
+			http.Error(w, "unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	t.Cleanup(p.Close)
+	return p
+}
+
+// rekorCLI runs the stack's rekor-cli against the log.
+func rekorCLI(t testing.TB, env *stacktest.Env, args ...string) string {
+	t.Helper()
+	args = append(args, "--rekor_server", env.Must(t, "REKOR_URL"))
+	cmd := exec.Command(env.Must(t, "REKOR_CLI"), args...)
+	cmd.Env = env.Environ()
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("rekor-cli %v: %v\n%s", args, err, out)
+	}
+	return string(out)
+}

@@ -1,0 +1,121 @@
+package rekor
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/chainseal/chainseal/pkg/storage"
+)
+
+// Log uploads every attestation and image signature of the batch that has
+// no transparency entry yet and fills in its Transparency. It stops at the
+// first failure; entries filled before it stay filled, so a re-run (which
+// gets 409 Conflict for them) completes the rest.
+func (l *Client) Log(ctx context.Context, b *storage.Batch) error {
+	for i := range b.Attestations {
+		a := &b.Attestations[i]
+		if a.Transparency != nil {
+			continue
+		}
+		e, err := l.UploadAttestation(ctx, *a)
+		if err != nil {
+			return err
+		}
+		a.Transparency = e
+	}
+	for i := range b.Images {
+		s := &b.Images[i]
+		if s.Transparency != nil {
+			continue
+		}
+		e, err := l.UploadImageSignature(ctx, *s)
+		if err != nil {
+			return err
+		}
+		s.Transparency = e
+	}
+	return nil
+}
+
+// UploadAttestation records one attestation: a dsse entry for a DSSE
+// envelope, a hashedrekord for a payload signed raw.
+func (l *Client) UploadAttestation(ctx context.Context, a storage.Attestation) (*storage.TransparencyEntry, error) {
+	what := "attestation of " + a.Object.String()
+	key := signerPEM(a.PublicKey, a.Cert)
+	if len(key) == 0 {
+		return nil, l.errorf(what, "it has no public key or certificate")
+	}
+	var p proposal
+	var err error
+	switch {
+	case len(a.Envelope) > 0:
+		p, err = dsseProposal(ctx, a.Envelope, key)
+	case len(a.Signature) > 0:
+		p, err = hashedrekordProposal(ctx, a.Payload, a.Signature, key)
+	default:
+		return nil, l.errorf(what, "it has neither a DSSE envelope nor a signature")
+	}
+	if err != nil {
+		return nil, l.errorf(what, "%w", err)
+	}
+	return l.upload(ctx, what, p)
+}
+
+// UploadImageSignature records one simplesigning signature as a
+// hashedrekord, as `cosign sign` does.
+func (l *Client) UploadImageSignature(ctx context.Context, s storage.ImageSignature) (*storage.TransparencyEntry, error) {
+	what := "signature of " + s.Image
+	key := signerPEM(s.PublicKey, s.Cert)
+	if len(key) == 0 {
+		return nil, l.errorf(what, "it has no public key or certificate")
+	}
+	p, err := hashedrekordProposal(ctx, s.Payload, s.Signature, key)
+	if err != nil {
+		return nil, l.errorf(what, "%w", err)
+	}
+	return l.upload(ctx, what, p)
+}
+
+func (l *Client) upload(ctx context.Context, what string, p proposal) (*storage.TransparencyEntry, error) {
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(ctx, l.opts.timeout)
+	defer cancel()
+	uuid, e, err := l.create(ctx, p.entry)
+	if err != nil {
+		return nil, l.errorf(what, "%w", err)
+	}
+	if err := l.verifyEntry(ctx, uuid, e, p); err != nil {
+		return nil, l.errorf(what, "entry %s: %w", uuid, err)
+	}
+	proof, err := json.Marshal(e.Verification.InclusionProof)
+	if err != nil {
+		return nil, l.errorf(what, "encoding the inclusion proof: %w", err)
+	}
+	te := &storage.TransparencyEntry{
+		URL:                  l.url,
+		UUID:                 uuid,
+		LogIndex:             *e.LogIndex,
+		IntegratedTime:       *e.IntegratedTime,
+		LogID:                *e.LogID,
+		Body:                 e.Body.(string),
+		SignedEntryTimestamp: e.Verification.SignedEntryTimestamp,
+		InclusionProof:       proof,
+	}
+	l.opts.log.Info("rekor: recorded", "what", what, "kind", p.kind, "uuid", uuid, "logIndex", te.LogIndex, "duration", time.Since(start))
+	return te, nil
+}
+
+// signerPEM is what the entry names as its verifier: the certificate for
+// keyless signing (as cosign uploads it), else the public key.
+func signerPEM(pub, cert []byte) []byte {
+	if len(cert) > 0 {
+		return cert
+	}
+	return pub
+}
+
+func (l *Client) errorf(what, format string, args ...any) error {
+	return fmt.Errorf("rekor %s: recording %s: %w", l.url, what, fmt.Errorf(format, args...))
+}
