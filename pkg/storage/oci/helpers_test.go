@@ -7,6 +7,8 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"encoding/json"
+	"io"
+	"log"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -103,7 +105,7 @@ func (k testKey) imageSignature(t testing.TB, d name.Digest) storage.ImageSignat
 // single functions; acceptance tests use the stack's docker-registry.
 func inProcessRegistry(t testing.TB) string {
 	t.Helper()
-	s := httptest.NewServer(registry.New())
+	s := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
 	t.Cleanup(s.Close)
 	return strings.TrimPrefix(s.URL, "http://")
 }

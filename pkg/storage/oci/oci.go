@@ -73,6 +73,10 @@ func (b *Backend) Name() string { return Name }
 func (b *Backend) Store(ctx context.Context, batch storage.Batch) (storage.Receipt, error) {
 	start := time.Now()
 	r := storage.Receipt{Backend: Name}
+	ctx, err := b.withSession(ctx)
+	if err != nil {
+		return r, fmt.Errorf("oci: setting up registry clients: %w", err)
+	}
 	seen := map[string]bool{}
 	add := func(loc string) {
 		if !seen[loc] {
@@ -110,13 +114,41 @@ func (b *Backend) Store(ctx context.Context, batch storage.Batch) (storage.Recei
 }
 
 func (b *Backend) remoteOpts(ctx context.Context) []remote.Option {
-	return []remote.Option{
+	opts := []remote.Option{
 		remote.WithContext(ctx),
 		remote.WithAuthFromKeychain(b.o.keychain),
 		remote.WithTransport(b.transport),
 		remote.WithRetryBackoff(b.o.backoff),
 		remote.WithUserAgent("chainseal"),
 	}
+	// One Store shares a puller and a pusher, so each repository is pinged
+	// and authenticated once per Store rather than once per request.
+	if s, ok := ctx.Value(sessionKey{}).(*session); ok {
+		opts = append(opts, remote.Reuse(s.puller), remote.Reuse(s.pusher))
+	}
+	return opts
+}
+
+type sessionKey struct{}
+
+type session struct {
+	puller *remote.Puller
+	pusher *remote.Pusher
+}
+
+// withSession returns a context whose registry calls share authenticated
+// connections.
+func (b *Backend) withSession(ctx context.Context) (context.Context, error) {
+	opts := b.remoteOpts(ctx)
+	puller, err := remote.NewPuller(opts...)
+	if err != nil {
+		return nil, err
+	}
+	pusher, err := remote.NewPusher(opts...)
+	if err != nil {
+		return nil, err
+	}
+	return context.WithValue(ctx, sessionKey{}, &session{puller: puller, pusher: pusher}), nil
 }
 
 func (b *Backend) ociOpts(ctx context.Context) []ociremote.Option {

@@ -3,6 +3,8 @@ package oci_test
 import (
 	"context"
 	"encoding/json"
+	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -226,7 +228,7 @@ func (f *faultyRegistry) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func TestRegistry5xxIsRetriedThenReported(t *testing.T) {
 	ctx := context.Background()
-	f := &faultyRegistry{reg: registry.New()}
+	f := &faultyRegistry{reg: registry.New(registry.Logger(log.New(io.Discard, "", 0)))}
 	srv := httptest.NewServer(f)
 	defer srv.Close()
 	reg := strings.TrimPrefix(srv.URL, "http://")
