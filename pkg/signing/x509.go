@@ -24,11 +24,13 @@ func loadX509(ctx context.Context, cfg config.Config, o *loadOptions) (Signer, e
 	case exists(ctx, o.secrets, FileCosignKey):
 		return loadCosignKey(ctx, o.secrets)
 	}
-	where := "no signing secret was given"
+	err := errors.New("no signing secret was given")
 	if o.secrets != nil {
-		where = fmt.Sprintf("neither %s nor %s is in %s", FileX509Key, FileCosignKey, o.secrets)
+		// The read error says why: a missing file, or a missing Secret.
+		_, rerr := o.secrets.Read(ctx, FileX509Key)
+		err = fmt.Errorf("neither %s nor %s is in %s: %w", FileX509Key, FileCosignKey, o.secrets, rerr)
 	}
-	return nil, &Error{Op: "loading", Source: "x509 signer", Err: errors.New(where),
+	return nil, &Error{Op: "loading", Source: "x509 signer", Err: err,
 		Fix: fmt.Sprintf("put %s (PKCS#8 PEM) or %s and %s in the signing secret, or set %s=kms", FileX509Key, FileCosignKey, FileCosignPassword, config.KeyPipelineRunSigner)}
 }
 
