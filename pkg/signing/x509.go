@@ -3,6 +3,7 @@ package signing
 import (
 	"context"
 	"crypto"
+	"crypto/rsa"
 	"errors"
 	"fmt"
 
@@ -59,6 +60,10 @@ func signerFromPrivateKey(priv crypto.PrivateKey, source string) (Signer, error)
 			Fix: "use an ECDSA P-256/P-384, Ed25519 or RSA key"}
 	}
 	pub := cs.Public()
+	if k, ok := pub.(*rsa.PublicKey); ok && k.N.BitLen() < 2048 {
+		return nil, &Error{Op: "loading", Source: source, Err: fmt.Errorf("%w key rsa-%d: too short", ErrUnsupported, k.N.BitLen()),
+			Fix: "use an RSA key of 2048 bits or more, or ECDSA P-256/P-384 or Ed25519"}
+	}
 	sv, err := signature.LoadSignerVerifier(priv, hashFor(pub))
 	if err != nil {
 		return nil, &Error{Op: "loading", Source: source, Err: fmt.Errorf("%w key %s: %w", ErrUnsupported, keyType(pub), err),

@@ -163,6 +163,14 @@ func TestX509BadInput(t *testing.T) {
 		assertContains(t, err, FileX509Key, dir, "ECDSA")
 		assertNoSecret(t, err, pemBody(key))
 	})
+	t.Run("short rsa key", func(t *testing.T) {
+		dir := opensslKey(t, "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:1024")
+		_, err := loadDir(t, config.SignerX509, dir, mustParse(t, nil))
+		if !errors.Is(err, ErrUnsupported) {
+			t.Fatalf("want ErrUnsupported, got %v", err)
+		}
+		assertContains(t, err, "rsa-1024", "2048")
+	})
 	t.Run("encrypted pem", func(t *testing.T) {
 		dir := opensslKey(t, "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-aes256", "-pass", "pass:hunter2-secret")
 		_, err := loadDir(t, config.SignerX509, dir, mustParse(t, nil))
