@@ -1,6 +1,10 @@
 package artifacts
 
-import "strings"
+import (
+	"strings"
+
+	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
+)
 
 // Type-hint result names, as Tekton Chains defines them.
 const (
@@ -21,17 +25,15 @@ func IsImageHint(name string) bool {
 	return name == ImagesName || strings.HasSuffix(name, ImageURLSuffix) || strings.HasSuffix(name, ImageDigestSuffix)
 }
 
-// IsBuildArtifact reports whether a result is a *ARTIFACT_OUTPUTS object
-// marked isBuildArtifact "true" with a valid uri and digest: a subject,
-// and so not a byproduct.
-func IsBuildArtifact(r Result) bool {
-	if !strings.HasSuffix(r.Name, ArtifactOutputsSuffix) || r.Value.ObjectVal == nil {
+// IsByproduct reports whether a result belongs in the provenance's
+// byproducts, by Tekton Chains' rule: every result except image hints and
+// *ARTIFACT_OUTPUTS objects marked isBuildArtifact "true" (or malformed).
+func IsByproduct(name string, v v1.ParamValue) bool {
+	if IsImageHint(name) {
 		return false
 	}
-	o := r.Value.ObjectVal
-	if o["isBuildArtifact"] != "true" || strings.TrimSpace(o["uri"]) == "" {
-		return false
+	if strings.HasSuffix(name, ArtifactOutputsSuffix) {
+		return v.ObjectVal != nil && v.ObjectVal["isBuildArtifact"] != "true"
 	}
-	_, _, err := ParseDigest(o["digest"], false)
-	return err == nil
+	return true
 }

@@ -1,7 +1,9 @@
 package tekton
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 
 	"github.com/tektoncd/pipeline/pkg/apis/pipeline"
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
@@ -12,7 +14,8 @@ import (
 // status.childReferences, it belongs to this PipelineRun's UID (owner
 // reference and tekton.dev/pipelineRunUID label, where present), it is not
 // chainseal's own TaskRun, and it has finished. Every other child is
-// recorded in Excluded. The TaskRuns are not copied; do not modify them.
+// recorded in Excluded. Covered TaskRuns are in pipeline spec order (tasks,
+// then finally), matrix fan-out in status.childReferences order. The TaskRuns are not copied; do not modify them.
 func New(pr *v1.PipelineRun, candidates []*v1.TaskRun, opts ...Option) (*Snapshot, error) {
 	if pr == nil {
 		return nil, fmt.Errorf("building a snapshot: no PipelineRun")
@@ -24,9 +27,14 @@ func New(pr *v1.PipelineRun, candidates []*v1.TaskRun, opts ...Option) (*Snapsho
 	s := &Snapshot{PipelineRun: pr, Skipped: pr.Status.SkippedTasks}
 
 	finally := map[string]bool{}
+	order := map[string]int{} // pipeline task → position in the spec
 	if spec := pr.Status.PipelineSpec; spec != nil {
-		for _, t := range spec.Finally {
+		for i, t := range spec.Tasks {
+			order[t.Name] = i + 1
+		}
+		for i, t := range spec.Finally {
 			finally[t.Name] = true
+			order[t.Name] = len(spec.Tasks) + i + 1
 		}
 	}
 	byName := make(map[string]*v1.TaskRun, len(candidates))
@@ -75,6 +83,11 @@ func New(pr *v1.PipelineRun, candidates []*v1.TaskRun, opts ...Option) (*Snapsho
 		}
 		s.Excluded = append(s.Excluded, ex)
 	}
+	// Pipeline spec order, then childReferences order (matrix fan-out):
+	// the order Tekton Chains walks TaskRuns in.
+	slices.SortStableFunc(s.TaskRuns, func(a, b TaskRun) int {
+		return cmp.Compare(position(order, a.PipelineTask), position(order, b.PipelineTask))
+	})
 	for _, tr := range candidates {
 		if tr == nil || listed[tr.Name] {
 			continue
@@ -91,6 +104,14 @@ func New(pr *v1.PipelineRun, candidates []*v1.TaskRun, opts ...Option) (*Snapsho
 		s.Excluded = append(s.Excluded, ex)
 	}
 	return s, nil
+}
+
+// position puts tasks missing from the spec last.
+func position(order map[string]int, task string) int {
+	if i, ok := order[task]; ok {
+		return i
+	}
+	return len(order) + 1
 }
 
 // belongsTo reports whether tr is a child of this PipelineRun, not only of

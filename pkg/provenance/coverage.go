@@ -1,0 +1,52 @@
+package provenance
+
+import (
+	"github.com/chainseal/chainseal/pkg/tekton"
+	"knative.dev/pkg/apis"
+)
+
+// coverage says what the statement covers. It is chainseal's addition to
+// internalParameters (key "chainseal"): a finally task signs before its
+// PipelineRun completes, and a verifier must be able to tell.
+type coverage struct {
+	// PipelineRunCompleted is false when the statement was made before the
+	// PipelineRun completed (the normal case for a finally task).
+	PipelineRunCompleted bool               `json:"pipelineRunCompleted"`
+	PipelineRunReason    string             `json:"pipelineRunReason,omitempty"`
+	TaskRuns             []coveredTaskRun   `json:"taskRuns"`
+	SkippedTasks         []string           `json:"skippedTasks,omitempty"`
+	Excluded             []tekton.Excluded  `json:"excluded,omitempty"`
+	CustomRuns           []coveredCustomRun `json:"customRuns,omitempty"`
+}
+
+type coveredTaskRun struct {
+	Name         string `json:"name"`
+	PipelineTask string `json:"pipelineTask"`
+	Finally      bool   `json:"finally,omitempty"`
+	Succeeded    bool   `json:"succeeded"`
+	// Retries counts earlier attempts; the TaskRun's status is the last one.
+	Retries int `json:"retries,omitempty"`
+}
+
+type coveredCustomRun struct {
+	Name         string `json:"name"`
+	PipelineTask string `json:"pipelineTask"`
+	Kind         string `json:"kind,omitempty"`
+}
+
+func coverageOf(s *tekton.Snapshot) coverage {
+	c := coverage{PipelineRunCompleted: s.Complete(), TaskRuns: make([]coveredTaskRun, 0, len(s.TaskRuns)), Excluded: s.Excluded}
+	if cond := s.PipelineRun.Status.GetCondition(apis.ConditionSucceeded); cond != nil {
+		c.PipelineRunReason = cond.Reason
+	}
+	for _, tr := range s.TaskRuns {
+		c.TaskRuns = append(c.TaskRuns, coveredTaskRun{Name: tr.Name, PipelineTask: tr.PipelineTask, Finally: tr.Finally, Succeeded: !tr.Failed, Retries: tr.Retries})
+	}
+	for _, sk := range s.Skipped {
+		c.SkippedTasks = append(c.SkippedTasks, sk.Name)
+	}
+	for _, cr := range s.CustomRuns {
+		c.CustomRuns = append(c.CustomRuns, coveredCustomRun{Name: cr.Name, PipelineTask: cr.PipelineTaskName, Kind: cr.Kind})
+	}
+	return c
+}

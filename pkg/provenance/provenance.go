@@ -1,0 +1,160 @@
+// Package provenance turns a snapshot and its artifacts into the unsigned
+// payloads chainseal signs: an SLSA v1.0 (or v0.2) in-toto statement for the
+// PipelineRun, and cosign's simplesigning payload for each image. Build is a
+// pure function: the same snapshot and config give the same bytes.
+package provenance
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/chainseal/chainseal/pkg/artifacts"
+	"github.com/chainseal/chainseal/pkg/config"
+	"github.com/chainseal/chainseal/pkg/tekton"
+)
+
+// Payload types.
+const (
+	PayloadTypeInToto        = "application/vnd.in-toto+json"
+	PayloadTypeSimpleSigning = "application/vnd.dev.cosign.simplesigning.v1+json"
+)
+
+// Payload is one unsigned document to sign.
+type Payload struct {
+	// Format is the config format name that made it: slsa/v2alpha4,
+	// slsa/v2alpha3, in-toto, slsa/v1 or simplesigning.
+	Format      string
+	PayloadType string
+	Body        []byte
+	// Subjects are what the payload is about (one image for simplesigning).
+	Subjects []artifacts.Subject
+}
+
+// Result is everything Build made.
+type Result struct {
+	// Statements holds the PipelineRun's provenance statement.
+	Statements []Payload
+	// Signatures holds one simplesigning payload per sha256 image subject
+	// (when artifacts.oci is enabled).
+	Signatures []Payload
+	// ImageSubjects are the image subjects, for OCI storage.
+	ImageSubjects []artifacts.Subject
+	// Problems are type-hinted values that were not signed.
+	Problems []artifacts.Problem
+}
+
+// Sentinel errors; errors.Is works on what Build returns.
+var (
+	// ErrNoArtifacts: nothing to sign. Build still returns its Result (with
+	// Problems) so the caller can say why.
+	ErrNoArtifacts = errors.New("no artifacts to sign")
+	// ErrFailedTasks: a non-finally task failed and failed tasks are not allowed.
+	ErrFailedTasks = errors.New("a pipeline task failed")
+	// ErrInvalidArtifacts: problems found with strict digests on.
+	ErrInvalidArtifacts = errors.New("invalid type-hinted artifacts")
+)
+
+// FailedTasksError names the failed tasks and the key that allows signing anyway.
+type FailedTasksError struct{ TaskRuns []string }
+
+func (e *FailedTasksError) Error() string {
+	return fmt.Sprintf("%v: %s; nothing is signed (set %s: \"true\" to sign the artifacts of the tasks that succeeded)",
+		ErrFailedTasks, strings.Join(e.TaskRuns, ", "), config.KeyAllowFailedTasks)
+}
+
+func (e *FailedTasksError) Unwrap() error { return ErrFailedTasks }
+
+// ProblemsError lists the problems that strict digests turned into an error.
+type ProblemsError struct{ Problems []artifacts.Problem }
+
+func (e *ProblemsError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%v (%s is on; nothing is signed):", ErrInvalidArtifacts, config.KeyStrictDigests)
+	for _, p := range e.Problems {
+		b.WriteString("\n  ")
+		b.WriteString(p.String())
+	}
+	return b.String()
+}
+
+func (e *ProblemsError) Unwrap() error { return ErrInvalidArtifacts }
+
+// Option changes Build.
+type Option func(*options)
+
+type options struct{ version string }
+
+// WithVersion records chainseal's version in runDetails.builder.version.
+func WithVersion(v string) Option { return func(o *options) { o.version = v } }
+
+// Build checks the snapshot against the config and builds the payloads.
+func Build(snap *tekton.Snapshot, cfg config.Config, opts ...Option) (*Result, error) {
+	var o options
+	for _, f := range opts {
+		f(&o)
+	}
+	if !cfg.AllowFailedTasks {
+		var failed []string
+		for _, tr := range snap.Failed() {
+			if !tr.Finally {
+				failed = append(failed, fmt.Sprintf("%s (TaskRun %s)", tr.PipelineTask, tr.Name))
+			}
+		}
+		if len(failed) > 0 {
+			return nil, &FailedTasksError{TaskRuns: failed}
+		}
+	}
+	set := artifacts.Extract(snap, artifacts.Options{DeepInspection: cfg.DeepInspection, SkipFailed: true})
+	res := &Result{ImageSubjects: set.Images(), Problems: set.Problems}
+	if cfg.StrictDigests && len(set.Problems) > 0 {
+		return res, &ProblemsError{Problems: set.Problems}
+	}
+	if len(set.Subjects) == 0 {
+		return res, ErrNoArtifacts
+	}
+	in := input{snap: snap, set: set, cfg: cfg, version: o.version}
+	st, err := statement(in)
+	if err != nil {
+		return nil, err
+	}
+	res.Statements = append(res.Statements, st)
+	if cfg.OCI.Enabled() {
+		sigs, err := simpleSigning(set.Images())
+		if err != nil {
+			return nil, err
+		}
+		res.Signatures = sigs
+	}
+	return res, nil
+}
+
+// input is what every format reads.
+type input struct {
+	snap    *tekton.Snapshot
+	set     *artifacts.Set
+	cfg     config.Config
+	version string
+}
+
+func statement(in input) (Payload, error) {
+	format := in.cfg.PipelineRun.Format
+	var body []byte
+	var err error
+	switch format {
+	case config.FormatSLSAv2alpha4, config.FormatSLSAv2alpha3, "":
+		if format == "" {
+			format = config.FormatSLSAv2alpha4
+		}
+		body, err = slsa1(in)
+	case config.FormatInToto, config.FormatSLSAv1:
+		body, err = slsaV02(in)
+	default:
+		return Payload{}, fmt.Errorf("building provenance: format %q (%s) is not a provenance format: use %s, %s, %s or %s",
+			format, config.KeyPipelineRunFormat, config.FormatSLSAv2alpha4, config.FormatSLSAv2alpha3, config.FormatInToto, config.FormatSLSAv1)
+	}
+	if err != nil {
+		return Payload{}, fmt.Errorf("building %s provenance of PipelineRun %s/%s: %w", format, in.snap.PipelineRun.Namespace, in.snap.PipelineRun.Name, err)
+	}
+	return Payload{Format: format, PayloadType: PayloadTypeInToto, Body: body, Subjects: in.set.Subjects}, nil
+}

@@ -1,0 +1,68 @@
+package provenance
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+
+	slsav1 "github.com/in-toto/attestation/go/predicates/provenance/v1"
+	intoto "github.com/in-toto/attestation/go/v1"
+	slsa02 "github.com/in-toto/in-toto-golang/in_toto/slsa_provenance/v0.2"
+	"google.golang.org/protobuf/encoding/protojson"
+)
+
+// validateSLSA1 parses the body with in-toto's own types (protojson
+// rejects unknown fields) and runs their validators.
+func validateSLSA1(body []byte) error {
+	var st intoto.Statement
+	if err := protojson.Unmarshal(body, &st); err != nil {
+		return fmt.Errorf("parsing as an in-toto v1 Statement: %w", err)
+	}
+	if err := st.Validate(); err != nil {
+		return err
+	}
+	pj, err := protojson.Marshal(st.GetPredicate())
+	if err != nil {
+		return err
+	}
+	var p slsav1.Provenance
+	if err := protojson.Unmarshal(pj, &p); err != nil {
+		return fmt.Errorf("parsing the predicate as SLSA v1.0 provenance: %w", err)
+	}
+	return p.Validate()
+}
+
+// validateSLSA02 parses the body strictly with in-toto-golang's v0.2 types
+// and checks each subject as an in-toto ResourceDescriptor.
+func validateSLSA02(body []byte) error {
+	var st struct {
+		Type          string `json:"_type"`
+		PredicateType string `json:"predicateType"`
+		Subject       []struct {
+			Name   string            `json:"name"`
+			Digest map[string]string `json:"digest"`
+		} `json:"subject"`
+		Predicate slsa02.ProvenancePredicate `json:"predicate"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&st); err != nil {
+		return fmt.Errorf("parsing as an SLSA v0.2 statement: %w", err)
+	}
+	if st.Type != statementV01 || st.PredicateType != slsa02.PredicateSLSAProvenance {
+		return fmt.Errorf("statement type %q, predicate type %q", st.Type, st.PredicateType)
+	}
+	if len(st.Subject) == 0 {
+		return fmt.Errorf("no subject")
+	}
+	for i, s := range st.Subject {
+		rd := &intoto.ResourceDescriptor{Name: s.Name, Digest: s.Digest}
+		if err := rd.Validate(); err != nil || len(s.Digest) == 0 {
+			return fmt.Errorf("subject %d: %v", i, err)
+		}
+	}
+	if st.Predicate.Builder.ID == "" {
+		return fmt.Errorf("no builder.id")
+	}
+	return nil
+}
