@@ -1,17 +1,266 @@
 package main
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
 
+	"github.com/google/go-containerregistry/pkg/authn"
+	tektonclient "github.com/tektoncd/pipeline/pkg/client/clientset/versioned"
 	"github.com/spf13/cobra"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/chainseal/chainseal/pkg/config"
+	"github.com/chainseal/chainseal/pkg/seal"
+	"github.com/chainseal/chainseal/pkg/signing"
+	"github.com/chainseal/chainseal/pkg/storage"
+	tektonstore "github.com/chainseal/chainseal/pkg/storage/tekton"
+	"github.com/chainseal/chainseal/pkg/transparency/rekor"
+
+	// Storage backends register themselves by their chains-config names.
+	_ "github.com/chainseal/chainseal/pkg/storage/file"
+	_ "github.com/chainseal/chainseal/pkg/storage/oci"
 )
 
+type signOptions struct {
+	kubeconfig     string
+	namespace      string
+	pipelineRun    string
+	pipelineRunUID string
+	ownTaskRun     string
+	fromFiles      []string
+	configPairs    []string
+	configMap      string
+	secretDir      string
+	secret         string
+	resultsDir     string
+	rekorPublicKey string
+	dryRun         bool
+	strict         bool
+	logFormat      string
+}
+
 func newSignCommand() *cobra.Command {
-	return &cobra.Command{
+	o := &signOptions{}
+	cmd := &cobra.Command{
 		Use:   "sign",
 		Short: "Build, sign and store the provenance of a PipelineRun",
-		RunE: func(*cobra.Command, []string) error {
-			return errors.New("sign: not wired yet")
+		Long: `Build SLSA provenance for a PipelineRun and the TaskRuns that finished,
+sign it with the namespace's key and store it in the configured backends.
+
+Run as a finally task (see tasks/chainseal.yaml), or from a workstation with
+--kubeconfig, or offline with --from-file.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return o.run(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
+	f := cmd.Flags()
+	f.StringVar(&o.kubeconfig, "kubeconfig", "", "kubeconfig file (default: in-cluster config, then $KUBECONFIG)")
+	f.StringVarP(&o.namespace, "namespace", "n", "", "namespace of the PipelineRun ($(context.pipelineRun.namespace))")
+	f.StringVar(&o.pipelineRun, "pipelinerun", "", "name of the PipelineRun ($(context.pipelineRun.name))")
+	f.StringVar(&o.pipelineRunUID, "pipelinerun-uid", "", "UID the PipelineRun must have ($(context.pipelineRun.uid))")
+	f.StringVar(&o.ownTaskRun, "taskrun", "", "chainseal's own TaskRun, left out of the provenance ($(context.taskRun.name))")
+	f.StringArrayVar(&o.fromFiles, "from-file", nil, "read the PipelineRun and TaskRuns from files (JSON or YAML, - for stdin) instead of the API; repeatable")
+	f.StringArrayVar(&o.configPairs, "config", nil, "a chains-config key=value, over the ConfigMap; repeatable")
+	f.StringVar(&o.configMap, "config-map", config.DefaultConfigMapName, "ConfigMap with chains-config keys in the run's namespace ('' for none)")
+	f.StringVar(&o.secretDir, "secret-dir", "", "directory with the signing key files (a mounted Secret); default: read --secret through the API")
+	f.StringVar(&o.secret, "secret", signing.DefaultSecretName, "Secret with the signing key files in the run's namespace")
+	f.StringVar(&o.resultsDir, "results-dir", "/tekton/results", "where to write the Task results ('' for none)")
+	f.StringVar(&o.rekorPublicKey, "rekor-public-key", os.Getenv("SIGSTORE_REKOR_PUBLIC_KEY"), "PEM file of the Rekor log's public key, to check its proofs (default: $SIGSTORE_REKOR_PUBLIC_KEY, else fetched from the log)")
+	f.BoolVar(&o.dryRun, "dry-run", false, "print the unsigned statements, one JSON document per line, and sign and store nothing")
+	f.BoolVar(&o.strict, "strict", false, "fail on an invalid digest in a type-hinted result (chainseal.strict-digests)")
+	f.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
+	return cmd
 }
+
+func (o *signOptions) run(ctx context.Context, stdout, stderr io.Writer) error {
+	log, err := newLogger(stderr, o.logFormat)
+	if err != nil {
+		return err
+	}
+	if len(o.fromFiles) == 0 && (o.namespace == "" || o.pipelineRun == "") {
+		return usageError{errors.New("name the run with --namespace and --pipelinerun, or read it from files with --from-file")}
+	}
+
+	var kube kubernetes.Interface
+	var tk tektonclient.Interface
+	if len(o.fromFiles) == 0 || o.kubeconfig != "" {
+		rc, err := restConfig(o.kubeconfig)
+		if err != nil {
+			return err
+		}
+		kube = kubernetes.NewForConfigOrDie(rc)
+		tk = tektonclient.NewForConfigOrDie(rc)
+	}
+
+	start := time.Now()
+	cfg, err := o.loadConfig(ctx, kube)
+	if err != nil {
+		return err
+	}
+	log.Info("config loaded", "format", cfg.PipelineRun.Format, "signer", cfg.PipelineRun.Signer,
+		"storage", cfg.PipelineRun.Storage, "transparency", cfg.Transparency.Enabled, "duration", since(start))
+
+	start = time.Now()
+	in, err := o.build(ctx, tk, cfg, log)
+	if err != nil {
+		return err
+	}
+	log.Info("provenance built", "statements", len(in.Statements), "image signatures", len(in.Images), "duration", since(start))
+	if o.dryRun {
+		for _, s := range in.Statements {
+			fmt.Fprintf(stdout, "%s\n", s.Payload)
+		}
+		for _, s := range in.Images {
+			fmt.Fprintf(stdout, "%s\n", s.Payload)
+		}
+		return nil
+	}
+
+	var secrets signing.Secrets
+	switch {
+	case o.secretDir != "":
+		secrets = signing.DirSecrets(o.secretDir)
+	case kube != nil:
+		secrets = signing.KubeSecret(kube, o.namespace, o.secret)
+	}
+	signers := signing.NewLoader(cfg, signing.WithSecrets(secrets), signing.WithLogger(log))
+
+	names := usedBackends(in)
+	backends, err := storage.Open(ctx, names, storage.Deps{
+		Config: cfg, Kube: kube, Tekton: tk, Keychain: authn.DefaultKeychain, Log: log,
+	})
+	if err != nil {
+		return err
+	}
+	opts := []seal.Option{seal.WithLogger(log)}
+	if cfg.Transparency.Enabled {
+		ropts := []rekor.Option{rekor.WithLogger(log)}
+		if o.rekorPublicKey != "" {
+			pem, err := os.ReadFile(o.rekorPublicKey)
+			if err != nil {
+				return fmt.Errorf("reading the Rekor public key (--rekor-public-key): %w", err)
+			}
+			ropts = append(ropts, rekor.WithPublicKey(pem))
+		} else {
+			ropts = append(ropts, rekor.WithPublicKeyFromLog())
+		}
+		log, err := rekor.New(cfg.Transparency.URL, ropts...)
+		if err != nil {
+			return fmt.Errorf("transparency.url: %w", err)
+		}
+		opts = append(opts, seal.WithTransparency(log))
+	}
+	for _, b := range backends {
+		if m, ok := b.(*tektonstore.Backend); ok {
+			opts = append(opts, seal.WithMarker(m))
+		}
+	}
+	rep, err := seal.New(signers, backends, opts...).Seal(ctx, in)
+	if rep != nil {
+		rep.Summary(stdout)
+	}
+	if err != nil {
+		return err
+	}
+	if o.resultsDir != "" {
+		if err := writeResults(o.resultsDir, rep.Results()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (o *signOptions) loadConfig(ctx context.Context, kube kubernetes.Interface) (config.Config, error) {
+	flags, err := config.FromFlags(o.configPairs)
+	if err != nil {
+		return config.Config{}, usageError{err}
+	}
+	if o.strict {
+		flags[config.KeyStrictDigests] = "true"
+	}
+	cm := map[string]string{}
+	if kube != nil && o.configMap != "" && o.namespace != "" {
+		if cm, err = config.FromConfigMap(ctx, kube, o.namespace, o.configMap); err != nil {
+			return config.Config{}, err
+		}
+	}
+	cfg, err := config.Parse(config.Merge(cm, flags))
+	if err != nil {
+		return config.Config{}, fmt.Errorf("invalid configuration (ConfigMap %s and --config flags):\n%w", o.configMap, err)
+	}
+	return cfg, nil
+}
+
+func usedBackends(in seal.Input) []string {
+	var names []string
+	for _, s := range in.Statements {
+		for _, n := range s.Storage {
+			if !slices.Contains(names, n) {
+				names = append(names, n)
+			}
+		}
+	}
+	for _, s := range in.Images {
+		for _, n := range s.Storage {
+			if !slices.Contains(names, n) {
+				names = append(names, n)
+			}
+		}
+	}
+	return names
+}
+
+func restConfig(kubeconfig string) (*rest.Config, error) {
+	if kubeconfig == "" {
+		if rc, err := rest.InClusterConfig(); err == nil {
+			return rc, nil
+		}
+	}
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	if kubeconfig != "" {
+		rules.ExplicitPath = kubeconfig
+	}
+	rc, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, nil).ClientConfig()
+	if err != nil {
+		return nil, fmt.Errorf("no Kubernetes API to read the run from: not in a pod, and no kubeconfig (--kubeconfig or $KUBECONFIG): %w", err)
+	}
+	rc.UserAgent = "chainseal"
+	return rc, nil
+}
+
+func writeResults(dir string, results map[string]string) error {
+	for k, v := range results {
+		if err := os.WriteFile(filepath.Join(dir, k), []byte(v), 0o644); err != nil {
+			return fmt.Errorf("writing Task result %s (--results-dir): %w", k, err)
+		}
+	}
+	return nil
+}
+
+func newLogger(w io.Writer, format string) (*slog.Logger, error) {
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, nil)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, nil)), nil
+	}
+	return nil, usageError{fmt.Errorf("--log-format %q: use text or json", format)}
+}
+
+func since(t time.Time) string { return time.Since(t).Round(time.Millisecond).String() }
+
+// usageError exits with 2, as a bad flag does.
+type usageError struct{ error }
+
+func (usageError) ExitCode() int { return 2 }
+func (e usageError) Unwrap() error { return e.error }
