@@ -1,0 +1,150 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	intoto "github.com/in-toto/attestation/go/v1"
+	"google.golang.org/protobuf/encoding/protojson"
+	"sigs.k8s.io/yaml"
+
+	"github.com/chainseal/chainseal/pkg/tekton/tektontest"
+)
+
+// execute runs the chainseal command line as main does, returning stdout,
+// stderr and the error main would print.
+func execute(t *testing.T, args ...string) (string, string, error) {
+	t.Helper()
+	cmd := newRootCommand()
+	var out, errb bytes.Buffer
+	cmd.SetOut(&out)
+	cmd.SetErr(&errb)
+	cmd.SetArgs(args)
+	err := cmd.Execute()
+	return out.String(), errb.String(), err
+}
+
+func exitCode(err error) int {
+	var ec interface{ ExitCode() int }
+	if errors.As(err, &ec) {
+		return ec.ExitCode()
+	}
+	if err != nil {
+		return 1
+	}
+	return 0
+}
+
+// writeRun writes a PipelineRun and its TaskRuns as one YAML file per
+// object, as `kubectl get -o yaml` would.
+func writeRun(t *testing.T, r *tektontest.Run) []string {
+	t.Helper()
+	dir := t.TempDir()
+	var files []string
+	write := func(name string, obj any) {
+		b, err := yaml.Marshal(obj)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, name+".yaml")
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, "--from-file", p)
+	}
+	write(r.PipelineRun.Name, r.PipelineRun)
+	for _, tr := range r.TaskRuns {
+		write(tr.Name, tr)
+	}
+	return files
+}
+
+func buildRun() *tektontest.Run {
+	r := tektontest.NewRun("payments", "release-7q2xk")
+	r.Add(tektontest.Task{Name: "build", Steps: []string{"build"}, Results: []string{
+		"IMAGE_URL", "registry.example/payments/api:1.2",
+		"IMAGE_DIGEST", "sha256:" + tektontest.Digest("api"),
+	}})
+	r.Add(tektontest.Task{Name: "chainseal", Finally: true, Steps: []string{"sign"}, Running: true})
+	return r
+}
+
+func TestSignDryRunPrintsValidStatementsAndSignsNothing(t *testing.T) {
+	files := writeRun(t, buildRun())
+	args := append([]string{"sign", "--dry-run", "--taskrun", "release-7q2xk-chainseal", "--results-dir", ""}, files...)
+	out, _, err := execute(t, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("want the statement and one simplesigning payload, one per line; got %d lines:\n%s", len(lines), out)
+	}
+	var st intoto.Statement
+	if err := protojson.Unmarshal([]byte(lines[0]), &st); err != nil {
+		t.Fatalf("line 1 is not an in-toto statement: %v", err)
+	}
+	if err := st.Validate(); err != nil {
+		t.Fatalf("statement does not validate: %v", err)
+	}
+	if st.PredicateType != "https://slsa.dev/provenance/v1" || len(st.Subject) != 1 || st.Subject[0].Digest["sha256"] != tektontest.Digest("api") {
+		t.Fatalf("unexpected statement: type %s subjects %v", st.PredicateType, st.Subject)
+	}
+	var ss map[string]any
+	if err := json.Unmarshal([]byte(lines[1]), &ss); err != nil || !strings.Contains(lines[1], "cosign container image signature") {
+		t.Fatalf("line 2 is not a simplesigning payload: %s", lines[1])
+	}
+	// Same input, same bytes.
+	again, _, _ := execute(t, args...)
+	if again != out {
+		t.Fatal("a second dry run gave different bytes")
+	}
+}
+
+func TestSignNoArtifactsExitsWithItsOwnCode(t *testing.T) {
+	r := tektontest.NewRun("payments", "docs-only")
+	r.Add(tektontest.Task{Name: "lint", Steps: []string{"lint"}})
+	_, _, err := execute(t, append([]string{"sign", "--dry-run"}, writeRun(t, r)...)...)
+	if exitCode(err) != exitNoArtifacts || !strings.Contains(err.Error(), "nothing was signed") {
+		t.Fatalf("want exit %d saying nothing was signed, got %d: %v", exitNoArtifacts, exitCode(err), err)
+	}
+}
+
+func TestSignBadInput(t *testing.T) {
+	dir := t.TempDir()
+	cm := filepath.Join(dir, "cm.yaml")
+	os.WriteFile(cm, []byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n"), 0o644)
+	good := writeRun(t, buildRun())
+	cases := []struct {
+		name string
+		args []string
+		code int
+		want []string
+	}{
+		{"no run named", []string{"sign"}, 2, []string{"--namespace", "--pipelinerun", "--from-file"}},
+		{"not a tekton object", []string{"sign", "--dry-run", "--from-file", cm}, 1, []string{cm, "ConfigMap"}},
+		{"missing file", []string{"sign", "--dry-run", "--from-file", filepath.Join(dir, "nope.yaml")}, 1, []string{"nope.yaml"}},
+		{"bad config value", append([]string{"sign", "--dry-run", "--config", "artifacts.pipelinerun.format=slsa/v9"}, good...), 1, []string{"artifacts.pipelinerun.format", "slsa/v2alpha4"}},
+		{"malformed config flag", append([]string{"sign", "--dry-run", "--config", "oops"}, good...), 2, []string{"key=value"}},
+		{"bad log format", append([]string{"sign", "--log-format", "xml"}, good...), 2, []string{"--log-format"}},
+		{"wrong uid", append([]string{"sign", "--dry-run", "--pipelinerun-uid", "not-the-uid"}, good...), 1, []string{"not-the-uid"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, err := execute(t, tc.args...)
+			if exitCode(err) != tc.code {
+				t.Fatalf("exit %d, want %d: %v", exitCode(err), tc.code, err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+		})
+	}
+}
