@@ -31,7 +31,6 @@ func findAttestation(ctx context.Context, existing []oci.Signature, a storage.At
 	if err != nil {
 		return false, err
 	}
-	var verifier *ssldsse.EnvelopeVerifier // made on first need
 	for _, sig := range existing {
 		if mt, err := sig.MediaType(); err != nil || mt != ctypes.DssePayloadType {
 			continue
@@ -50,16 +49,11 @@ func findAttestation(ctx context.Context, existing []oci.Signature, a storage.At
 		if err != nil || !bytes.Equal(payload, stmt) {
 			continue // not ours, or not a DSSE envelope: leave it be
 		}
-		if verifier == nil {
-			v, err := loadVerifier(a.PublicKey, a.Cert)
-			if err != nil {
-				return false, err
-			}
-			if verifier, err = ssldsse.NewEnvelopeVerifier(&sigdsse.VerifierAdapter{SignatureVerifier: v}); err != nil {
-				return false, fmt.Errorf("making a DSSE verifier: %w", err)
-			}
+		ok, err := signedBy(ctx, env, a.PublicKey, a.Cert)
+		if err != nil {
+			return false, err
 		}
-		if _, err := verifier.Verify(ctx, env); err == nil {
+		if ok {
 			return true, nil
 		}
 	}
@@ -112,29 +106,51 @@ func decodeEnvelope(raw []byte) (*ssldsse.Envelope, []byte, error) {
 	return &env, payload, nil
 }
 
+// signedBy reports whether the envelope's signature verifies with the key
+// (or the certificate's key).
+func signedBy(ctx context.Context, env *ssldsse.Envelope, pubPEM, certPEM []byte) (bool, error) {
+	v, err := loadVerifier(pubPEM, certPEM)
+	if err != nil {
+		return false, err
+	}
+	ev, err := ssldsse.NewEnvelopeVerifier(&sigdsse.VerifierAdapter{SignatureVerifier: v})
+	if err != nil {
+		return false, fmt.Errorf("making a DSSE verifier: %w", err)
+	}
+	_, err = ev.Verify(ctx, env)
+	return err == nil, nil
+}
+
 // loadVerifier makes a verifier from a PEM public key, or from the key of a
 // PEM certificate (keyless).
 func loadVerifier(pubPEM, certPEM []byte) (signature.Verifier, error) {
-	var pub crypto.PublicKey
-	switch {
-	case len(certPEM) > 0:
-		certs, err := cryptoutils.UnmarshalCertificatesFromPEM(certPEM)
-		if err != nil || len(certs) == 0 {
-			return nil, fmt.Errorf("parsing the signing certificate: %v", err)
-		}
-		pub = certs[0].PublicKey
-	case len(pubPEM) > 0:
-		k, err := cryptoutils.UnmarshalPEMToPublicKey(pubPEM)
-		if err != nil {
-			return nil, fmt.Errorf("parsing the public key: %w", err)
-		}
-		pub = k
-	default:
-		return nil, fmt.Errorf("no public key or certificate to compare existing signatures with")
+	pub, err := publicKey(pubPEM, certPEM)
+	if err != nil {
+		return nil, err
 	}
 	v, err := signature.LoadVerifier(pub, crypto.SHA256)
 	if err != nil {
 		return nil, fmt.Errorf("loading the public key: %w", err)
 	}
 	return v, nil
+}
+
+// publicKey parses a PEM public key, or takes the key of a PEM certificate.
+func publicKey(pubPEM, certPEM []byte) (crypto.PublicKey, error) {
+	switch {
+	case len(certPEM) > 0:
+		certs, err := cryptoutils.UnmarshalCertificatesFromPEM(certPEM)
+		if err != nil || len(certs) == 0 {
+			return nil, fmt.Errorf("parsing the signing certificate: %v", err)
+		}
+		return certs[0].PublicKey, nil
+	case len(pubPEM) > 0:
+		k, err := cryptoutils.UnmarshalPEMToPublicKey(pubPEM)
+		if err != nil {
+			return nil, fmt.Errorf("parsing the public key: %w", err)
+		}
+		return k, nil
+	default:
+		return nil, fmt.Errorf("the signature has no public key or certificate")
+	}
 }

@@ -21,11 +21,8 @@ func init() { storage.Register(Name, factory) }
 
 func factory(_ context.Context, d storage.Deps) (storage.Backend, error) {
 	c := d.Config.OCIStorage
-	if c.EncodingFormat != "" && c.EncodingFormat != config.EncodingDSSE {
-		return nil, fmt.Errorf("oci: config key %q is %q, which this chainseal does not store yet: use %q",
-			config.KeyOCIEncodingFormat, c.EncodingFormat, config.EncodingDSSE)
-	}
-	return New(WithKeychain(d.Keychain), WithRepository(c.Repository), WithInsecure(c.Insecure), WithLogger(d.Log))
+	return New(WithKeychain(d.Keychain), WithRepository(c.Repository), WithInsecure(c.Insecure),
+		WithEncoding(c.EncodingFormat), WithLogger(d.Log))
 }
 
 // Backend attaches attestations and signatures to images in OCI registries.
@@ -43,6 +40,10 @@ func New(opts ...Option) (*Backend, error) {
 	o := defaultOptions()
 	for _, opt := range opts {
 		opt(&o)
+	}
+	if o.encoding != config.EncodingDSSE && o.encoding != config.EncodingSigstoreBundle {
+		return nil, fmt.Errorf("oci: config key %q is %q: use %q or %q",
+			config.KeyOCIEncodingFormat, o.encoding, config.EncodingDSSE, config.EncodingSigstoreBundle)
 	}
 	b := &Backend{o: o, transport: o.transport}
 	if o.insecure {
@@ -90,7 +91,11 @@ func (b *Backend) Store(ctx context.Context, batch storage.Batch) (storage.Recei
 		}
 		for _, img := range b.imageSubjects(a.Subjects) {
 			for _, d := range b.withPlatforms(ctx, img) {
-				loc, err := b.attest(ctx, d, a)
+				attach := b.attest
+				if b.o.encoding == config.EncodingSigstoreBundle {
+					attach = b.attestBundle
+				}
+				loc, err := attach(ctx, d, a)
 				if err != nil {
 					return r, fmt.Errorf("oci: attaching the attestation of %s to %s: %w", a.Object, d, err)
 				}

@@ -270,9 +270,9 @@ func TestRegistry5xxIsRetriedThenReported(t *testing.T) {
 
 func TestFactoryReadsConfig(t *testing.T) {
 	var c config.Config
-	c.OCIStorage.EncodingFormat = config.EncodingSigstoreBundle
+	c.OCIStorage.EncodingFormat = "cbor"
 	if _, err := storage.Open(context.Background(), []string{"oci"}, storage.Deps{Config: c}); err == nil || !strings.Contains(err.Error(), config.KeyOCIEncodingFormat) {
-		t.Errorf("sigstore-bundle: err = %v, want one naming %s", err, config.KeyOCIEncodingFormat)
+		t.Errorf("unknown encoding: err = %v, want one naming %s", err, config.KeyOCIEncodingFormat)
 	}
 	c.OCIStorage.EncodingFormat = config.EncodingDSSE
 	c.OCIStorage.Repository = "not a repo!"
@@ -283,5 +283,18 @@ func TestFactoryReadsConfig(t *testing.T) {
 	bs, err := storage.Open(context.Background(), []string{"oci"}, storage.Deps{Config: c})
 	if err != nil || len(bs) != 1 || bs[0].Name() != "oci" {
 		t.Fatalf("Open = %v, %v", bs, err)
+	}
+}
+
+func TestSigstoreBundleNeedsTransparency(t *testing.T) {
+	reg := inProcessRegistry(t)
+	repo, d := pushRandom(t, reg+"/app")
+	b, err := oci.New(oci.WithEncoding(config.EncodingSigstoreBundle))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = b.Store(context.Background(), storage.Batch{Attestations: []storage.Attestation{newTestKey(t).attestation(t, repo, mustHash(t, d), "1")}})
+	if err == nil || !strings.Contains(err.Error(), "transparency.enabled") || !strings.Contains(err.Error(), d.String()) {
+		t.Fatalf("err = %v, want one naming transparency.enabled and the image", err)
 	}
 }

@@ -7,6 +7,8 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/chainseal/chainseal/pkg/config"
 )
 
 // Option configures a Backend.
@@ -20,6 +22,7 @@ type options struct {
 	backoff    remote.Backoff
 	timeout    time.Duration
 	indexes    bool
+	encoding   string
 	log        *slog.Logger
 }
 
@@ -27,9 +30,10 @@ func defaultOptions() options {
 	return options{
 		keychain: authn.DefaultKeychain,
 		// Bounded: 5 tries over about 3 s before giving up on a 5xx or timeout.
-		backoff: remote.Backoff{Duration: 200 * time.Millisecond, Factor: 2, Jitter: 0.1, Steps: 5},
-		timeout: 30 * time.Second,
-		log:     slog.New(slog.DiscardHandler),
+		backoff:  remote.Backoff{Duration: 200 * time.Millisecond, Factor: 2, Jitter: 0.1, Steps: 5},
+		timeout:  30 * time.Second,
+		encoding: config.EncodingDSSE,
+		log:      slog.New(slog.DiscardHandler),
 	}
 }
 
@@ -46,6 +50,18 @@ func WithKeychain(k authn.Keychain) Option {
 // image's own (storage.oci.repository, cosign's COSIGN_REPOSITORY).
 func WithRepository(repo string) Option {
 	return func(o *options) { o.repository = repo }
+}
+
+// WithEncoding picks how attestations are attached
+// (storage.oci.encoding-format): "dsse" (the .att tag, as `cosign attest`)
+// or "sigstore-bundle" (a Sigstore bundle through the OCI 1.1 referrers API,
+// as `cosign attest --new-bundle-format`, which needs the transparency entry).
+func WithEncoding(format string) Option {
+	return func(o *options) {
+		if format != "" {
+			o.encoding = format
+		}
+	}
 }
 
 // WithInsecure allows plain HTTP to registries other than localhost

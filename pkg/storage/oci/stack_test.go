@@ -82,10 +82,7 @@ func TestCosignVerifiesStoredAttestation(t *testing.T) {
 	}
 
 	// A trusted root made by cosign itself, as cosign v3 needs.
-	tr := filepath.Join(t.TempDir(), "trusted_root.json")
-	mustRun(t, ce, cosign, "trusted-root", "create",
-		"--rekor", "url="+env.Must(t, "REKOR_URL")+",public-key="+env.Must(t, "REKOR_PUBLIC_KEY_FILE")+",start-time=2020-01-01T00:00:00Z",
-		"--out", tr)
+	tr := trustedRoot(t, env, ce)
 	trEnv := withoutRekorKey(ce)
 	mustRun(t, trEnv, cosign, "verify-attestation", "--key", s.pubKey, "--type", "slsaprovenance1", "--trusted-root", tr, "--offline", img)
 	mustRun(t, trEnv, cosign, "verify", "--key", s.pubKey, "--trusted-root", tr, "--offline", img)
@@ -108,6 +105,45 @@ func TestCosignVerifiesStoredAttestation(t *testing.T) {
 	if !strings.Contains(out, "Index: ") {
 		t.Errorf("rekor-cli get --uuid %s:\n%s", a.UUID, out)
 	}
+}
+
+// TestCosignVerifiesSigstoreBundle: storage.oci.encoding-format
+// sigstore-bundle attaches a Sigstore bundle through the referrers API (the
+// tag fallback on docker-registry), which cosign verifies with a trusted
+// root; storing again adds no second bundle.
+func TestCosignVerifiesSigstoreBundle(t *testing.T) {
+	env := stacktest.Load(t)
+	s := sealImage(t, env, oci.WithEncoding("sigstore-bundle"))
+	ce := withoutRekorKey(clientEnv(t, env))
+	cosign := env.Must(t, "COSIGN")
+	tr := trustedRoot(t, env, ce)
+	mustRun(t, ce, cosign, "verify-attestation", "--key", s.pubKey, "--type", "slsaprovenance1",
+		"--new-bundle-format", "--trusted-root", tr, s.digest.String())
+
+	b, err := oci.New(oci.WithKeychain(stackKeychain(t, env)), oci.WithEncoding("sigstore-bundle"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Store(context.Background(), s.batch); err != nil {
+		t.Fatal(err)
+	}
+	idx, err := remote.Referrers(s.digest, stackRemote(t, env)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	im, _ := idx.IndexManifest()
+	if len(im.Manifests) != 1 {
+		t.Errorf("%d referrers after storing twice, want 1: %+v", len(im.Manifests), im.Manifests)
+	}
+}
+
+func trustedRoot(t *testing.T, env *stacktest.Env, ce []string) string {
+	t.Helper()
+	tr := filepath.Join(t.TempDir(), "trusted_root.json")
+	mustRun(t, ce, env.Must(t, "COSIGN"), "trusted-root", "create",
+		"--rekor", "url="+env.Must(t, "REKOR_URL")+",public-key="+env.Must(t, "REKOR_PUBLIC_KEY_FILE")+",start-time=2020-01-01T00:00:00Z",
+		"--out", tr)
+	return tr
 }
 
 func withoutRekorKey(environ []string) []string {

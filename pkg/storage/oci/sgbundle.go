@@ -1,0 +1,125 @@
+package oci
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	ssldsse "github.com/secure-systems-lab/go-securesystemslib/dsse"
+	cbundle "github.com/sigstore/cosign/v2/pkg/cosign/bundle"
+	ociremote "github.com/sigstore/cosign/v2/pkg/oci/remote"
+	"github.com/sigstore/rekor/pkg/generated/models"
+	sgbundle "github.com/sigstore/sigstore-go/pkg/bundle"
+
+	"github.com/chainseal/chainseal/pkg/storage"
+)
+
+// attestBundle attaches the attestation as a Sigstore bundle (v0.3) that
+// refers to d through the OCI 1.1 referrers API (or its tag fallback), as
+// `cosign attest --new-bundle-format` does, unless a referrer already holds
+// the same statement signed by the same key. It returns d: verifiers find
+// the bundle from the image.
+func (b *Backend) attestBundle(ctx context.Context, d name.Digest, a storage.Attestation) (string, error) {
+	if a.Transparency == nil {
+		return "", errors.New("a Sigstore bundle needs the transparency log entry: set transparency.enabled")
+	}
+	pt, err := predicateType(a.Envelope)
+	if err != nil {
+		return "", err
+	}
+	_, stmt, err := decodeEnvelope(a.Envelope)
+	if err != nil {
+		return "", err
+	}
+	opts := b.ociOpts(ctx)
+	dup, err := b.findBundle(ctx, d, a, stmt, opts)
+	if err != nil {
+		return "", err
+	}
+	if dup {
+		b.o.log.Info("oci: bundle already attached", "image", d.String())
+		return d.String(), nil
+	}
+	pub, err := publicKey(a.PublicKey, a.Cert)
+	if err != nil {
+		return "", err
+	}
+	entry, err := logEntry(a.Transparency)
+	if err != nil {
+		return "", err
+	}
+	raw, err := cbundle.MakeNewBundle(pub, entry, stmt, a.Envelope, signerPEM(a.PublicKey, a.Cert), nil)
+	if err != nil {
+		return "", fmt.Errorf("making the Sigstore bundle: %w", err)
+	}
+	if err := ociremote.WriteAttestationNewBundleFormat(d, raw, pt, opts...); err != nil {
+		return "", fmt.Errorf("writing the bundle referrer: %w", err)
+	}
+	b.o.log.Info("oci: bundle attached", "image", d.String(), "predicateType", pt)
+	return d.String(), nil
+}
+
+// findBundle reports whether a bundle referring to d already holds the
+// statement signed by a's key.
+func (b *Backend) findBundle(ctx context.Context, d name.Digest, a storage.Attestation, stmt []byte, opts []ociremote.Option) (bool, error) {
+	mt, err := sgbundle.MediaTypeString("0.3")
+	if err != nil {
+		return false, err
+	}
+	idx, err := ociremote.Referrers(d, mt, opts...)
+	if err != nil {
+		return false, fmt.Errorf("listing the referrers of %s: %w", d, err)
+	}
+	for _, m := range idx.Manifests {
+		bun, err := ociremote.Bundle(d.Context().Digest(m.Digest.String()), opts...)
+		if err != nil {
+			continue // not a bundle we can read: leave it be
+		}
+		env := bun.GetDsseEnvelope()
+		if env == nil || string(env.GetPayload()) != string(stmt) || len(env.GetSignatures()) != 1 {
+			continue
+		}
+		e := &ssldsse.Envelope{
+			PayloadType: env.GetPayloadType(),
+			Payload:     base64.StdEncoding.EncodeToString(env.GetPayload()),
+			Signatures:  []ssldsse.Signature{{Sig: base64.StdEncoding.EncodeToString(env.GetSignatures()[0].GetSig())}},
+		}
+		ok, err := signedBy(ctx, e, a.PublicKey, a.Cert)
+		if err != nil {
+			return false, err
+		}
+		if ok {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// logEntry turns the checked transparency entry back into Rekor's form.
+func logEntry(t *storage.TransparencyEntry) (*models.LogEntryAnon, error) {
+	var proof models.InclusionProof
+	if err := json.Unmarshal(t.InclusionProof, &proof); err != nil {
+		return nil, fmt.Errorf("the transparency entry's inclusion proof: %w", err)
+	}
+	return &models.LogEntryAnon{
+		Body:           t.Body,
+		IntegratedTime: &t.IntegratedTime,
+		LogIndex:       &t.LogIndex,
+		LogID:          &t.LogID,
+		Verification: &models.LogEntryAnonVerification{
+			InclusionProof:       &proof,
+			SignedEntryTimestamp: t.SignedEntryTimestamp,
+		},
+	}, nil
+}
+
+// signerPEM is the key or certificate a bundle names as its signer.
+func signerPEM(pub, cert []byte) []byte {
+	if len(cert) > 0 {
+		return cert
+	}
+	return pub
+}
