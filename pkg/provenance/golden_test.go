@@ -11,6 +11,7 @@ import (
 
 	"github.com/chainseal/chainseal/pkg/config"
 	"github.com/chainseal/chainseal/pkg/provenance"
+	"github.com/chainseal/chainseal/pkg/provenance/provenancetest"
 	"github.com/chainseal/chainseal/pkg/tekton"
 	"github.com/chainseal/chainseal/pkg/tekton/tektontest"
 )
@@ -92,19 +93,7 @@ func snap(t testing.TB, r *tektontest.Run, opts ...tekton.Option) *tekton.Snapsh
 	return s
 }
 
-var d = tektontest.Digest
-
-func buildPush() *tektontest.Run {
-	r := tektontest.NewRun("payments", "release-7q2xk")
-	r.Results("APP_IMAGE_URL", "registry.example/payments/app:1.4.2", "APP_IMAGE_DIGEST", "sha256:"+d("app"), "summary", "ok <done>")
-	r.Add(tektontest.Task{Name: "clone", Results: []string{"CHAINS-GIT_URL", "https://git.example/payments/app", "CHAINS-GIT_COMMIT", d("commit")[:40], "commit", d("commit")[:40]}})
-	r.Add(tektontest.Task{Name: "build", Steps: []string{"build", "push"}, Sidecars: []string{"dind"},
-		Results: []string{"IMAGE_URL", "registry.example/payments/app:1.4.2", "IMAGE_DIGEST", "sha256:" + d("app")}})
-	r.Add(tektontest.Task{Name: "package", Results: []string{"IMAGES", "registry.example/payments/worker@sha256:" + d("worker") + "\nregistry.example/payments/cli:1.4.2@sha256:" + d("cli") + "\n"}})
-	r.Add(tektontest.Task{Name: "notify", Finally: true})
-	r.Add(tektontest.Task{Name: "chainseal", Finally: true, Running: true})
-	return r
-}
+func buildPush() *tektontest.Run { return provenancetest.BuildPush() }
 
 func TestGolden(t *testing.T) {
 	own := tekton.WithOwnTaskRun("release-7q2xk-chainseal")
@@ -117,59 +106,19 @@ func TestGolden(t *testing.T) {
 		{name: "build-push", run: buildPush},
 		{name: "build-push-slsa02", run: buildPush, cfg: []string{config.KeyPipelineRunFormat, config.FormatInToto}},
 		{name: "build-push-no-deep-inspection", run: buildPush, cfg: []string{config.KeyPipelineRunDeepInspection, "false"}},
-		{name: "bundle", run: func() *tektontest.Run {
-			r := tektontest.NewRun("payments", "release-7q2xk").FromBundle("registry.example/tekton/pipelines:v3")
-			r.Add(tektontest.Task{Name: "build", Bundle: "registry.example/tekton/tasks:v3", Results: []string{"IMAGE_URL", "registry.example/app", "IMAGE_DIGEST", "sha256:" + d("app")}})
-			r.Add(tektontest.Task{Name: "scan", Bundle: "registry.example/tekton/tasks:v3"})
-			return r
-		}},
-		{name: "git", run: func() *tektontest.Run {
-			r := tektontest.NewRun("payments", "release-7q2xk").FromGit("https://git.example/ci", d("pipeline")[:40], "pipelines/release.yaml")
-			r.Add(tektontest.Task{Name: "build", Git: [3]string{"https://git.example/catalog", d("catalog")[:40], "task/build/0.3/build.yaml"}, Results: []string{"IMAGE_URL", "registry.example/app", "IMAGE_DIGEST", "sha256:" + d("app")}})
-			return r
-		}},
-		{name: "matrix", run: func() *tektontest.Run {
-			r := tektontest.NewRun("payments", "release-7q2xk")
-			trs := r.Add(tektontest.Task{Name: "build", Matrix: 3})
-			for i, tr := range trs {
-				tr.Status.Results = append(tr.Status.Results, result("IMAGES", "registry.example/app-"+string(rune('a'+i))+"@sha256:"+d(tr.Name)))
-			}
-			return r
-		}},
-		{name: "retries", run: func() *tektontest.Run {
-			r := tektontest.NewRun("payments", "release-7q2xk")
-			r.Add(tektontest.Task{Name: "build", Retries: 2, Results: []string{"IMAGE_URL", "registry.example/app", "IMAGE_DIGEST", "sha256:" + d("app")}})
-			return r
-		}},
+		{name: "bundle", run: provenancetest.Bundle},
+		{name: "git", run: provenancetest.Git},
+		{name: "matrix", run: provenancetest.Matrix},
+		{name: "retries", run: provenancetest.Retries},
 		{name: "failed-task", run: failed, is: provenance.ErrFailedTasks},
 		{name: "failed-task-allowed", run: failed, cfg: []string{config.KeyAllowFailedTasks, "true"}},
-		{name: "skipped-tasks", run: func() *tektontest.Run {
-			r := tektontest.NewRun("payments", "release-7q2xk")
-			r.Add(tektontest.Task{Name: "build", Results: []string{"IMAGE_URL", "registry.example/app", "IMAGE_DIGEST", "sha256:" + d("app")}})
-			r.Skip("deploy")
-			r.CustomRun("approve")
-			return r
-		}},
-		{name: "no-artifacts", run: func() *tektontest.Run {
-			r := tektontest.NewRun("payments", "release-7q2xk")
-			r.Add(tektontest.Task{Name: "test", Results: []string{"IMAGE_URL", "registry.example/app", "IMAGE_DIGEST", "sha256:abc"}})
-			return r
-		}, is: provenance.ErrNoArtifacts},
+		{name: "skipped-tasks", run: provenancetest.Skipped},
+		{name: "no-artifacts", run: provenancetest.NoArtifacts, is: provenance.ErrNoArtifacts},
 		{name: "invalid-strict", run: invalid, cfg: []string{config.KeyStrictDigests, "true"}, is: provenance.ErrInvalidArtifacts},
 		{name: "invalid-reported", run: invalid},
-		{name: "stepaction-results", run: func() *tektontest.Run {
-			r := tektontest.NewRun("payments", "release-7q2xk")
-			r.Add(tektontest.Task{Name: "build", Steps: []string{"clone", "build"}, StepResults: map[string][]string{
-				"clone": {"CHAINS-GIT_URL", "https://git.example/app", "CHAINS-GIT_COMMIT", d("c")[:40]},
-				"build": {"IMAGE_URL", "registry.example/app:v1", "IMAGE_DIGEST", "sha256:" + d("app"), "log", "built"},
-			}})
-			return r
-		}},
-		{name: "tep0147-artifacts", run: func() *tektontest.Run {
-			r := tektontest.NewRun("payments", "release-7q2xk")
-			r.Add(tektontest.Task{Name: "build", Artifacts: tep0147()})
-			return r
-		}},
+		{name: "stepaction-results", run: provenancetest.StepActionResults},
+		{name: "tep0147-artifacts", run: provenancetest.TEP0147Artifacts},
+		{name: "structured-results", run: provenancetest.StructuredResults},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -190,19 +139,6 @@ func TestGolden(t *testing.T) {
 	}
 }
 
-func failed() *tektontest.Run {
-	r := tektontest.NewRun("payments", "release-7q2xk")
-	r.Add(tektontest.Task{Name: "build", Results: []string{"IMAGE_URL", "registry.example/app", "IMAGE_DIGEST", "sha256:" + d("app")}})
-	r.Add(tektontest.Task{Name: "integration", Failed: true, Results: []string{"IMAGE_URL", "registry.example/half-baked", "IMAGE_DIGEST", "sha256:" + d("half")}})
-	return r
-}
+func failed() *tektontest.Run { return provenancetest.Failed() }
 
-func invalid() *tektontest.Run {
-	r := tektontest.NewRun("payments", "release-7q2xk")
-	r.Add(tektontest.Task{Name: "build", Results: []string{
-		"IMAGE_URL", "registry.example/app", "IMAGE_DIGEST", "sha256:" + d("app"),
-		"DEBUG_IMAGE_URL", "registry.example/debug", "DEBUG_IMAGE_DIGEST", "sha256:" + d("debug")[:10] + "\u202e",
-		"BIN_ARTIFACT_URI", "https://dl.example/bin", "BIN_ARTIFACT_DIGEST", "sha1:" + d("bin")[:40],
-	}})
-	return r
-}
+func invalid() *tektontest.Run { return provenancetest.Invalid() }

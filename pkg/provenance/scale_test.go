@@ -12,20 +12,11 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/chainseal/chainseal/pkg/provenance"
+	"github.com/chainseal/chainseal/pkg/provenance/provenancetest"
 	"github.com/chainseal/chainseal/pkg/tekton/tektontest"
 )
 
-// bigRun is a PipelineRun with n TaskRuns, each building one image with
-// two steps and a few results.
-func bigRun(n int) *tektontest.Run {
-	r := tektontest.NewRun("payments", "release-7q2xk")
-	for i := range n {
-		name := fmt.Sprintf("t%04d", i)
-		r.Add(tektontest.Task{Name: name, Steps: []string{"build", "push"},
-			Results: []string{"IMAGE_URL", "registry.example/app/" + name + ":v1", "IMAGE_DIGEST", "sha256:" + d(name), "note", "built " + name}})
-	}
-	return r
-}
+func bigRun(n int) *tektontest.Run { return provenancetest.Big(n) }
 
 func TestThousandTaskRuns(t *testing.T) {
 	res, err := provenance.Build(snap(t, bigRun(1000)), cfg(t), provenance.WithVersion("v0.0.0-test"))

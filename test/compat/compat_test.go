@@ -1,0 +1,38 @@
+package compat
+
+import (
+	"testing"
+)
+
+// TestPipelineRunCompat builds every case with Chains and with chainseal and
+// fails on any difference that is not in PipelineRunAccepted, and on any
+// accepted difference that no longer occurs.
+func TestPipelineRunCompat(t *testing.T) {
+	cases := PipelineRunCases()
+	all := map[string][]Diff{}
+	for _, c := range cases {
+		chains, chainseal, err := c.Both()
+		if err != nil {
+			t.Fatal(err)
+		}
+		diffs, err := Compare(chains, chainseal)
+		if err != nil {
+			t.Fatalf("case %s: %v", c.Name, err)
+		}
+		all[c.Name] = diffs
+	}
+	unaccepted, stale := Check(all, PipelineRunAccepted)
+	for _, c := range cases {
+		t.Run(c.Name, func(t *testing.T) {
+			for _, d := range all[c.Name] {
+				t.Log(d)
+			}
+			for _, d := range unaccepted[c.Name] {
+				t.Errorf("new difference from Chains (fix it, or accept it in accepted.go and docs/provenance.md):\n  %s", d)
+			}
+		})
+	}
+	for _, a := range stale {
+		t.Errorf("accepted difference no longer occurs (remove it from accepted.go and docs/provenance.md): %+v", a)
+	}
+}
