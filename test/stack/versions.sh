@@ -8,4 +8,6 @@ TRILLIAN_VERSION=v1.7.3
 COSIGN_VERSION=v2.6.5
 GGCR_VERSION=v0.22.1
 TEKTON_VERSION=v1.15.0
+KO_VERSION=v0.19.1
+TKN_VERSION=v0.46.0
 APT_PACKAGES="curl docker-registry mariadb-server redis-server openssl gnupg ca-certificates apache2-utils iproute2 psmisc"
