@@ -33,12 +33,13 @@ const (
 	whyFinishedOn = "finishedOn: the PipelineRun has not completed when a finally task signs; chainseal uses the latest completion of the covered TaskRuns"
 	whyOrder      = "subjects order: sorted by name, then digest, for byte-identical re-runs"
 	whyTags       = "subject annotations: a tag is kept as information, never as identity"
-	whyFailed     = "failed tasks: their outputs are never subjects"
+	whyFailed     = "failed tasks: their outputs are never subjects (so a failed TaskRun gets no in-toto TaskRun statement)"
 	whyTEP0147    = "TEP-0147 status.artifacts: read by chainseal, not by Chains"
 	whyURIDigest  = "*ARTIFACT_URI/*ARTIFACT_DIGEST: subjects in every format (Chains' slsa/v2alpha* ignores them)"
 	whyOutputs    = "*ARTIFACT_OUTPUTS without isBuildArtifact: never subjects (Chains' v0.2 formats make them subjects)"
 	whySHA1       = "digests: sha1 only for git; Chains' v0.2 formats accept it for any *ARTIFACT_DIGEST"
 	whyStepV02    = "StepAction results: read in every format (Chains' v0.2 formats do not read step results)"
+	whyNoSubjects = "TaskRun statements: a TaskRun without subjects gets none in the in-toto formats (in-toto requires a subject); the tekton format covers every TaskRun"
 )
 
 // PipelineRunAccepted are the accepted differences of PipelineRun statements.
@@ -59,6 +60,26 @@ var PipelineRunAccepted = []Accepted{
 	{Cases: "invalid-reported-slsa02", Path: "subject[https://dl.example/bin|sha1:*]", Kind: OnlyChains, Reason: whySHA1},
 	{Cases: "stepaction-results-slsa02", Path: "subject", Kind: OnlyChainseal, Reason: whyStepV02},
 	{Cases: "stepaction-results-slsa02", Path: "predicate.materials[git+https://git.example/app.git|*]", Kind: OnlyChainseal, Reason: whyStepV02},
+}
+
+// TaskRunAccepted are the accepted differences of TaskRun statements.
+// Case names are "<fixture>/<pipeline task>".
+var TaskRunAccepted = []Accepted{
+	{Cases: "build-push*/clone", Path: "(statement)", Kind: OnlyChains, Reason: whyNoSubjects},
+	{Cases: "build-push*/notify", Path: "(statement)", Kind: OnlyChains, Reason: whyNoSubjects},
+	{Cases: "bundle*/scan", Path: "(statement)", Kind: OnlyChains, Reason: whyNoSubjects},
+	{Cases: "failed-task-allowed*/integration", Path: "(statement)", Kind: OnlyChains, Reason: whyFailed},
+	{Cases: "*", Path: "subject", Kind: Order, Reason: whyOrder},
+	{Cases: "*", Except: "*-slsa02/*", Path: "subject[*].annotations", Kind: OnlyChainseal, Reason: whyTags},
+	{Cases: "tep0147-artifacts*/build", Path: "subject", Kind: OnlyChainseal, Reason: whyTEP0147},
+	{Cases: "tep0147-artifacts/build", Path: "predicate.buildDefinition.resolvedDependencies[inputs/result|git+https://git.example/app.git|*]", Kind: OnlyChainseal, Reason: whyTEP0147},
+	{Cases: "tep0147-artifacts/build", Path: "predicate.runDetails.byproducts", Kind: OnlyChainseal, Reason: whyTEP0147},
+	{Cases: "tep0147-artifacts-slsa02/build", Path: "predicate.materials[git+https://git.example/app.git|*]", Kind: OnlyChainseal, Reason: whyTEP0147},
+	{Cases: "structured-results/build", Path: "subject[https://dl.example/bin|*]", Kind: OnlyChainseal, Reason: whyURIDigest},
+	{Cases: "structured-results-slsa02/build", Path: "subject[pkg:generic/sbom.spdx.json|*]", Kind: OnlyChains, Reason: whyOutputs},
+	{Cases: "invalid-reported-slsa02/build", Path: "subject[https://dl.example/bin|sha1:*]", Kind: OnlyChains, Reason: whySHA1},
+	{Cases: "stepaction-results-slsa02/build", Path: "subject", Kind: OnlyChainseal, Reason: whyStepV02},
+	{Cases: "stepaction-results-slsa02/build", Path: "predicate.materials[git+https://git.example/app.git|*]", Kind: OnlyChainseal, Reason: whyStepV02},
 }
 
 // Check sorts the differences of every case into unaccepted ones (case →
