@@ -1,17 +1,195 @@
 package main
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/chainseal/chainseal/pkg/verify"
 )
 
+// Exit codes of verify: 0 only when every requested check passed.
+const (
+	exitVerifyFailed = 1 // a check failed: the image must not be trusted
+	exitInconclusive = 3 // nothing could be verified: no attestation, a registry/KMS/log that refused, a bad key or policy file
+)
+
+type verifyFailedError struct{ error }
+
+func (verifyFailedError) ExitCode() int   { return exitVerifyFailed }
+func (e verifyFailedError) Unwrap() error { return e.error }
+
+type inconclusiveError struct{ error }
+
+func (inconclusiveError) ExitCode() int   { return exitInconclusive }
+func (e inconclusiveError) Unwrap() error { return e.error }
+
+type verifyOptions struct {
+	key            string
+	rekorURL       string
+	rekorPublicKey string
+	trustedRoot    string
+	ignoreTlog     bool
+	offline        bool
+	bundles        []string
+	saveBundle     string
+	noReferrers    bool
+	output         string
+	req            verify.Requirements
+	policy         string
+}
+
 func newVerifyCommand() *cobra.Command {
-	return &cobra.Command{
-		Use:   "verify IMAGE@DIGEST",
+	o := &verifyOptions{}
+	cmd := &cobra.Command{
+		Use:   "verify IMAGE[@DIGEST]",
 		Short: "Verify the provenance chainseal stored for an image",
-		RunE: func(*cobra.Command, []string) error {
-			return errors.New("verify: not wired yet")
+		Long: `Verify an image's provenance the way a deploy gate would: find the
+attestations chainseal stored (the cosign .att tag and Sigstore bundles among
+the OCI 1.1 referrers, or --bundle files with --offline), and check for each
+the DSSE signature (--key), the Rekor entry (inclusion proof, checkpoint and
+signed entry timestamp against the log's key), that the image digest is a
+subject, and every policy flag given. A tag is resolved to its digest first.
+
+Exit codes: 0 every requested check passed for at least one attestation;
+1 verification failed; 2 bad usage; 3 could not verify (no attestation, a
+registry, KMS or log that refused or could not be reached, a key, trusted
+root, bundle or policy file that does not parse).`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return o.run(cmd.Context(), cmd.OutOrStdout(), args[0])
 		},
 	}
+	f := cmd.Flags()
+	f.StringVar(&o.key, "key", "", "public key the attestations must be signed with: a PEM file (cosign.pub), a certificate, or a KMS reference (hashivault://KEY, awskms://..., gcpkms://..., azurekms://...)")
+	f.StringVar(&o.rekorURL, "rekor-url", "", "Rekor server to fetch inclusion proofs from (default: the log's URL in --trusted-root, else https://rekor.sigstore.dev)")
+	f.StringVar(&o.rekorPublicKey, "rekor-public-key", os.Getenv("SIGSTORE_REKOR_PUBLIC_KEY"), "PEM file of the Rekor log's public key (default: $SIGSTORE_REKOR_PUBLIC_KEY)")
+	f.StringVar(&o.trustedRoot, "trusted-root", "", "Sigstore trusted_root.json naming the trusted transparency logs (cosign trusted-root create)")
+	f.BoolVar(&o.ignoreTlog, "insecure-ignore-tlog", false, "do not check the transparency log entry")
+	f.BoolVar(&o.offline, "offline", false, "verify from --bundle files only, without network access (the image must be given by digest)")
+	f.StringArrayVar(&o.bundles, "bundle", nil, "a Sigstore bundle file holding an attestation and its Rekor entry with inclusion proof; repeatable")
+	f.StringVar(&o.saveBundle, "save-bundle", "", "after a successful online verification, write the verified attestation as a Sigstore bundle to this file, for --offline")
+	f.BoolVar(&o.noReferrers, "no-referrers", false, "do not look for Sigstore bundles among the image's OCI 1.1 referrers")
+	f.StringVarP(&o.output, "output", "o", "text", "output: text or json")
+	f.StringVar(&o.req.BuilderID, "builder-id", "", "require this builder id (runDetails.builder.id)")
+	f.StringVar(&o.req.Namespace, "namespace", "", "require the PipelineRun to have run in this namespace")
+	f.StringVar(&o.req.Pipeline, "pipeline", "", "require this Pipeline: its name, or where it came from as URI@ALG:HEX (bundle or git refSource)")
+	f.StringVar(&o.req.SourceURI, "source-uri", "", "require a resolved dependency with this URI (e.g. git+https://host/org/app.git)")
+	f.StringVar(&o.req.SourceDigest, "source-digest", "", "require a resolved dependency with this digest (ALG:HEX, or HEX); with --source-uri, the same dependency")
+	f.DurationVar(&o.req.MaxAge, "max-age", 0, "require the build to have finished at most this long ago (e.g. 24h)")
+	f.BoolVar(&o.req.AllTasksSucceeded, "require-all-tasks-succeeded", false, "require every TaskRun the provenance covers to have succeeded")
+	f.StringVar(&o.policy, "policy", "", "Rego policy file over the in-toto statement (package signature, rule allow; as cosign verify-attestation --policy)")
+	return cmd
+}
+
+func (o *verifyOptions) run(ctx context.Context, stdout io.Writer, image string) error {
+	if o.output != "text" && o.output != "json" {
+		return usageError{fmt.Errorf("--output %q: use text or json", o.output)}
+	}
+	if o.key == "" {
+		return usageError{errors.New("--key is required: the public key (PEM file, cosign.pub) or KMS reference the attestations must be signed with")}
+	}
+	if o.offline && strings.Contains(o.key, "://") {
+		return usageError{errors.New("--offline reads no KMS: pass the public key as a PEM file (--key)")}
+	}
+	if o.saveBundle != "" && (o.offline || o.ignoreTlog) {
+		return usageError{errors.New("--save-bundle needs an online verification with the transparency log (no --offline, no --insecure-ignore-tlog)")}
+	}
+	opts, key, err := o.verifierOptions(ctx)
+	if err != nil {
+		return o.report(stdout, &verify.Report{Image: image, Outcome: verify.Inconclusive, Error: err.Error()}, err)
+	}
+	v, err := verify.New(key, opts...)
+	if err != nil {
+		if errors.Is(err, verify.ErrInconclusive) {
+			return inconclusiveError{err}
+		}
+		return usageError{err}
+	}
+	rep, err := v.Verify(ctx, image)
+	return o.report(stdout, rep, err)
+}
+
+// verifierOptions loads the key, the log trust and the policy; an error
+// here means nothing could be verified.
+func (o *verifyOptions) verifierOptions(ctx context.Context) ([]verify.Option, *verify.Key, error) {
+	opts := []verify.Option{verify.WithRequirements(o.req), verify.WithClock(time.Now)}
+	key, err := verify.LoadKey(ctx, o.key)
+	if err != nil {
+		return nil, nil, err
+	}
+	switch {
+	case o.ignoreTlog:
+		opts = append(opts, verify.WithoutTransparencyLog())
+	case o.trustedRoot != "":
+		logs, err := verify.LogsFromTrustedRoot(o.trustedRoot)
+		if err != nil {
+			return nil, nil, err
+		}
+		opts = append(opts, verify.WithTransparencyLogs(logs))
+	case o.rekorPublicKey != "":
+		logs, err := verify.LogsFromPEM(o.rekorPublicKey)
+		if err != nil {
+			return nil, nil, err
+		}
+		opts = append(opts, verify.WithTransparencyLogs(logs))
+		if o.rekorURL == "" {
+			o.rekorURL = "https://rekor.sigstore.dev"
+		}
+	}
+	if o.rekorURL != "" {
+		opts = append(opts, verify.WithRekorURL(o.rekorURL))
+	}
+	if o.offline {
+		opts = append(opts, verify.WithOffline(o.bundles...))
+	} else if len(o.bundles) > 0 {
+		opts = append(opts, verify.WithBundles(o.bundles...))
+	}
+	if o.noReferrers {
+		opts = append(opts, verify.WithoutReferrers())
+	}
+	if o.policy != "" {
+		p, err := verify.LoadRegoPolicy(ctx, o.policy)
+		if err != nil {
+			return nil, nil, err
+		}
+		opts = append(opts, verify.WithRegoPolicy(p))
+	}
+	return opts, key, nil
+}
+
+// report prints the report and turns its outcome into the exit code.
+func (o *verifyOptions) report(stdout io.Writer, rep *verify.Report, verr error) error {
+	var werr error
+	if o.output == "json" {
+		werr = rep.WriteJSON(stdout)
+	} else {
+		werr = rep.WriteText(stdout)
+	}
+	switch {
+	case verr != nil:
+		return inconclusiveError{verr}
+	case werr != nil:
+		return inconclusiveError{werr}
+	}
+	switch rep.Outcome {
+	case verify.Verified:
+		if o.saveBundle != "" {
+			if err := rep.SaveBundle(o.saveBundle); err != nil {
+				return inconclusiveError{err}
+			}
+		}
+		return nil
+	case verify.Inconclusive:
+		c, _ := rep.FirstProblem()
+		return inconclusiveError{fmt.Errorf("could not verify %s: %s: %s", rep.Reference, c.Name, c.Detail)}
+	}
+	c, _ := rep.FirstProblem()
+	return verifyFailedError{fmt.Errorf("verification failed for %s: %s: %s", rep.Reference, c.Name, c.Detail)}
 }

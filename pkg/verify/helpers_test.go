@@ -1,0 +1,173 @@
+package verify
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"encoding/json"
+	"io"
+	"log"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/registry"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	cbundle "github.com/sigstore/cosign/v2/pkg/cosign/bundle"
+	"github.com/sigstore/cosign/v2/pkg/oci/mutate"
+	ociremote "github.com/sigstore/cosign/v2/pkg/oci/remote"
+	"github.com/sigstore/cosign/v2/pkg/oci/static"
+	ctypes "github.com/sigstore/cosign/v2/pkg/types"
+	"github.com/sigstore/sigstore/pkg/cryptoutils"
+	"github.com/sigstore/sigstore/pkg/signature"
+	sigdsse "github.com/sigstore/sigstore/pkg/signature/dsse"
+)
+
+func digestRef(t testing.TB, s string) name.Digest {
+	t.Helper()
+	d, err := name.NewDigest(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// testKey is a throwaway ECDSA P-256 key, as a key-file signer has.
+type testKey struct {
+	sv  signature.SignerVerifier
+	pem string // path of the PEM public key
+	key *Key
+}
+
+func newTestKey(t testing.TB) testKey {
+	t.Helper()
+	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sv, err := signature.LoadECDSASignerVerifier(priv, crypto.SHA256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := cryptoutils.MarshalPublicKeyToPEM(priv.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "cosign.pub")
+	if err := os.WriteFile(p, pub, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	k, err := LoadKey(context.Background(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return testKey{sv: sv, pem: p, key: k}
+}
+
+// sign wraps the statement in a DSSE envelope signed by k.
+func (k testKey) sign(t testing.TB, stmt []byte) []byte {
+	t.Helper()
+	env, err := sigdsse.WrapSigner(k.sv, "application/vnd.in-toto+json").SignMessage(bytes.NewReader(stmt))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return env
+}
+
+// statementFor is a chainseal SLSA v1 statement (a provenance golden file)
+// whose subject is d.
+func statementFor(t testing.TB, d name.Digest) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "slsa1-bundle.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st map[string]any
+	if err := json.Unmarshal(b, &st); err != nil {
+		t.Fatal(err)
+	}
+	alg, hex, _ := strings.Cut(d.DigestStr(), ":")
+	st["subject"] = []any{map[string]any{"name": d.Context().Name(), "digest": map[string]string{alg: hex}}}
+	out, err := json.Marshal(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// inProcessRegistry is go-containerregistry's registry, for tests of this
+// package alone; the e2e tests use the stack's registry.
+func inProcessRegistry(t testing.TB) string {
+	t.Helper()
+	s := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	t.Cleanup(s.Close)
+	return strings.TrimPrefix(s.URL, "http://")
+}
+
+// pushRandom pushes a random image as repo:latest and returns its digest.
+func pushRandom(t testing.TB, repo string) name.Digest {
+	t.Helper()
+	img, err := random.Image(256, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tag, err := name.NewTag(repo + ":latest")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Write(tag, img); err != nil {
+		t.Fatal(err)
+	}
+	h, err := img.Digest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tag.Context().Digest(h.String())
+}
+
+// attach appends a DSSE layer to d's .att tag, as cosign attest (and
+// chainseal's oci storage) does; rb is the Rekor bundle annotation.
+func attach(t testing.TB, d name.Digest, envelope []byte, rb *cbundle.RekorBundle) {
+	t.Helper()
+	tag, err := ociremote.AttestationTag(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, err := ociremote.Signatures(tag)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := []static.Option{static.WithLayerMediaType(ctypes.DssePayloadType), static.WithAnnotations(map[string]string{"predicateType": "https://slsa.dev/provenance/v1"})}
+	if rb != nil {
+		opts = append(opts, static.WithBundle(rb))
+	}
+	att, err := static.NewAttestation(envelope, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next, err := mutate.AppendSignatures(base, false, att)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Write(tag, next); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func checkOf(t testing.TB, a Attestation, name string) Check {
+	t.Helper()
+	for _, c := range a.Checks {
+		if c.Name == name {
+			return c
+		}
+	}
+	t.Fatalf("no %s check in %+v", name, a.Checks)
+	return Check{}
+}

@@ -1,0 +1,252 @@
+package verify
+
+import (
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Requirements are the policy flags: each one set is one named check on
+// every statement.
+type Requirements struct {
+	// BuilderID must equal the builder id (runDetails.builder.id).
+	BuilderID string
+	// Namespace must be the PipelineRun's namespace as chainseal recorded it.
+	Namespace string
+	// Pipeline is the Pipeline's name, or where its definition came from as
+	// URI@ALG:HEX (a bundle or git refSource).
+	Pipeline string
+	// SourceURI and SourceDigest (ALG:HEX, or HEX for any algorithm) must
+	// match one resolved dependency (materials in SLSA v0.2).
+	SourceURI, SourceDigest string
+	// MaxAge bounds how long ago the build finished.
+	MaxAge time.Duration
+	// AllTasksSucceeded requires every TaskRun the statement covers to
+	// have succeeded.
+	AllTasksSucceeded bool
+}
+
+func (r Requirements) validate() error {
+	if r.SourceDigest != "" {
+		if _, _, ok := cutDigest(r.SourceDigest); !ok && !isHex(r.SourceDigest) {
+			return fmt.Errorf("--source-digest %q: use ALG:HEX (sha256:…, sha1:…) or the hex alone", r.SourceDigest)
+		}
+	}
+	if r.MaxAge < 0 {
+		return fmt.Errorf("--max-age %s is negative", r.MaxAge)
+	}
+	return nil
+}
+
+// names lists the checks these requirements add, in report order.
+func (r Requirements) names() []string {
+	var out []string
+	add := func(on bool, n string) {
+		if on {
+			out = append(out, n)
+		}
+	}
+	add(r.BuilderID != "", CheckBuilderID)
+	add(r.Namespace != "", CheckNamespace)
+	add(r.Pipeline != "", CheckPipeline)
+	add(r.SourceURI != "" || r.SourceDigest != "", CheckSource)
+	add(r.MaxAge > 0, CheckMaxAge)
+	add(r.AllTasksSucceeded, CheckTasksSucceeded)
+	return out
+}
+
+func (r Requirements) check(st *statement, now time.Time) []Check {
+	names := r.names()
+	out := make([]Check, 0, len(names))
+	p := st.prov
+	for _, n := range names {
+		if !p.known {
+			out = append(out, fail(n, fmt.Sprintf("predicateType %s is not SLSA provenance (v1 or v0.2)", st.PredicateType)))
+			continue
+		}
+		switch n {
+		case CheckBuilderID:
+			out = append(out, r.checkBuilder(p))
+		case CheckNamespace:
+			out = append(out, r.checkNamespace(p))
+		case CheckPipeline:
+			out = append(out, r.checkPipeline(p))
+		case CheckSource:
+			out = append(out, r.checkSource(p))
+		case CheckMaxAge:
+			out = append(out, r.checkAge(p, now))
+		case CheckTasksSucceeded:
+			out = append(out, checkTasks(p))
+		}
+	}
+	return out
+}
+
+func (r Requirements) checkBuilder(p provenance) Check {
+	if p.builderID == r.BuilderID {
+		return pass(CheckBuilderID, fmt.Sprintf("builder id is %s", p.builderID))
+	}
+	return fail(CheckBuilderID, fmt.Sprintf("builder id is %q, want %q", p.builderID, r.BuilderID))
+}
+
+func (r Requirements) checkNamespace(p provenance) Check {
+	if p.coverage == nil || p.coverage.Namespace == "" {
+		return fail(CheckNamespace, "the statement does not record the PipelineRun's namespace (chainseal's internalParameters.chainseal.namespace)")
+	}
+	if p.coverage.Namespace == r.Namespace {
+		return pass(CheckNamespace, "the PipelineRun ran in namespace "+r.Namespace)
+	}
+	return fail(CheckNamespace, fmt.Sprintf("the PipelineRun ran in namespace %q, want %q", p.coverage.Namespace, r.Namespace))
+}
+
+func (r Requirements) checkPipeline(p provenance) Check {
+	if uri, alg, hx, ok := cutRef(r.Pipeline); ok {
+		for _, s := range p.pipelineSource {
+			if sameURI(s.URI, uri) && strings.EqualFold(s.Digest[alg], hx) {
+				return pass(CheckPipeline, fmt.Sprintf("the Pipeline came from %s@%s:%s", s.URI, alg, short(hx)))
+			}
+		}
+		var got []string
+		for _, s := range p.pipelineSource {
+			got = append(got, s.URI+"@"+digestString(s.Digest))
+		}
+		if len(got) == 0 {
+			return fail(CheckPipeline, fmt.Sprintf("the statement records no source for the Pipeline (a Pipeline from the cluster or inline), want %s", r.Pipeline))
+		}
+		return fail(CheckPipeline, fmt.Sprintf("the Pipeline came from %s, want %s", strings.Join(got, ", "), r.Pipeline))
+	}
+	if slices.Contains(p.pipelineNames, r.Pipeline) {
+		return pass(CheckPipeline, "the Pipeline is "+r.Pipeline)
+	}
+	if len(p.pipelineNames) == 0 {
+		return fail(CheckPipeline, fmt.Sprintf("the statement names no Pipeline (an inline pipelineSpec?), want %q", r.Pipeline))
+	}
+	return fail(CheckPipeline, fmt.Sprintf("the Pipeline is %s, want %q", strings.Join(quoteAll(p.pipelineNames), " or "), r.Pipeline))
+}
+
+func (r Requirements) checkSource(p provenance) Check {
+	want := strings.TrimSpace(r.SourceURI + " " + r.SourceDigest)
+	for _, d := range p.dependencies {
+		if r.SourceURI != "" && !sameURI(d.URI, r.SourceURI) {
+			continue
+		}
+		if r.SourceDigest != "" && !digestMatches(d.Digest, r.SourceDigest) {
+			continue
+		}
+		return pass(CheckSource, fmt.Sprintf("built from %s@%s", d.URI, digestString(d.Digest)))
+	}
+	var near []string
+	for _, d := range p.dependencies {
+		if r.SourceURI != "" && sameURI(d.URI, r.SourceURI) {
+			near = append(near, d.URI+"@"+digestString(d.Digest))
+		}
+	}
+	if len(near) > 0 {
+		return fail(CheckSource, fmt.Sprintf("the source %s was used at %s, want digest %s", r.SourceURI, strings.Join(near, ", "), r.SourceDigest))
+	}
+	return fail(CheckSource, fmt.Sprintf("no resolved dependency is %s (%d dependencies recorded)", want, len(p.dependencies)))
+}
+
+func (r Requirements) checkAge(p provenance, now time.Time) Check {
+	t, what := p.finished, "finished"
+	if t == nil {
+		t, what = p.started, "started"
+	}
+	if t == nil {
+		return fail(CheckMaxAge, "the statement records no build time (finishedOn, startedOn)")
+	}
+	age := now.Sub(*t)
+	if age > r.MaxAge {
+		return fail(CheckMaxAge, fmt.Sprintf("the build %s %s ago (%s), more than --max-age %s", what, age.Round(time.Second), t.UTC().Format(time.RFC3339), r.MaxAge))
+	}
+	return pass(CheckMaxAge, fmt.Sprintf("the build %s %s ago (%s), within %s", what, age.Round(time.Second), t.UTC().Format(time.RFC3339), r.MaxAge))
+}
+
+func checkTasks(p provenance) Check {
+	c := p.coverage
+	if c == nil {
+		return fail(CheckTasksSucceeded, "the statement has no chainseal coverage record, so which TaskRuns ran is unknown")
+	}
+	var failed []string
+	for _, tr := range c.TaskRuns {
+		if !tr.Succeeded {
+			failed = append(failed, fmt.Sprintf("%s (pipeline task %s)", tr.Name, tr.PipelineTask))
+		}
+	}
+	if len(failed) > 0 {
+		return fail(CheckTasksSucceeded, fmt.Sprintf("%d of %d TaskRuns failed: %s", len(failed), len(c.TaskRuns), strings.Join(failed, ", ")))
+	}
+	return pass(CheckTasksSucceeded, fmt.Sprintf("all %d TaskRuns the statement covers succeeded", len(c.TaskRuns)))
+}
+
+// cutDigest splits ALG:HEX for the algorithms chainseal writes.
+func cutDigest(s string) (alg, hx string, ok bool) {
+	alg, hx, ok = strings.Cut(s, ":")
+	if !ok || !isHex(hx) {
+		return "", "", false
+	}
+	switch alg {
+	case "sha1", "sha256", "sha384", "sha512":
+		return alg, strings.ToLower(hx), true
+	}
+	return "", "", false
+}
+
+// cutRef splits URI@ALG:HEX at the last "@".
+func cutRef(s string) (uri, alg, hx string, ok bool) {
+	i := strings.LastIndex(s, "@")
+	if i <= 0 {
+		return "", "", "", false
+	}
+	alg, hx, ok = cutDigest(s[i+1:])
+	return s[:i], alg, hx, ok
+}
+
+func isHex(s string) bool {
+	_, err := hex.DecodeString(s)
+	return err == nil && len(s) >= 7
+}
+
+func digestMatches(d map[string]string, want string) bool {
+	if alg, hx, ok := cutDigest(want); ok {
+		return strings.EqualFold(d[alg], hx)
+	}
+	for _, v := range d {
+		if strings.EqualFold(v, want) {
+			return true
+		}
+	}
+	return false
+}
+
+// sameURI compares dependency URIs the way people write them: with or
+// without git+ or oci://, a trailing .git or slash.
+func sameURI(a, b string) bool { return normURI(a) == normURI(b) }
+
+func normURI(s string) string {
+	s = strings.TrimPrefix(strings.TrimPrefix(s, "git+"), "oci://")
+	return strings.TrimSuffix(strings.TrimSuffix(s, "/"), ".git")
+}
+
+func digestString(d map[string]string) string {
+	keys := make([]string, 0, len(d))
+	for k := range d {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		parts = append(parts, k+":"+short(d[k]))
+	}
+	return strings.Join(parts, ",")
+}
+
+func quoteAll(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = fmt.Sprintf("%q", s)
+	}
+	return out
+}

@@ -1,0 +1,130 @@
+package verify
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func loadStatement(t *testing.T, file string) *statement {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := parseStatement(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// The fixtures are statements chainseal's provenance package wrote (its
+// golden files), so the checks read the real layout.
+var built = time.Date(2026, 3, 1, 10, 0, 2, 0, time.UTC)
+
+func TestRequirements(t *testing.T) {
+	const (
+		bundleRef = "registry.example/tekton/pipelines:v3@sha256:9789c7984229117d115836bb9583486f56bd3cc2e9dd8e982cc757a25647ca8a"
+		gitRef    = "git+https://git.example/ci@sha1:23bf0d244a4cb62c85fc3aa0e8ebf8eb7eb97052"
+		appCommit = "9505cacb7c710ed17125fcc6cb3669e8ddca6c8c"
+	)
+	tests := []struct {
+		name   string
+		file   string
+		req    Requirements
+		status Status
+		detail string // a fragment of the detail
+	}{
+		{"builder id", "slsa1-bundle.json", Requirements{BuilderID: "https://github.com/chainseal/chainseal"}, Pass, "builder id is https://github.com/chainseal/chainseal"},
+		{"other builder id", "slsa1-bundle.json", Requirements{BuilderID: "https://example.com/other"}, Fail, `want "https://example.com/other"`},
+		{"builder id v0.2", "slsa02-git.json", Requirements{BuilderID: "https://github.com/chainseal/chainseal"}, Pass, ""},
+		{"pipeline name from the bundles resolver", "slsa1-bundle.json", Requirements{Pipeline: "release"}, Pass, "the Pipeline is release"},
+		{"pipeline name wrong", "slsa1-bundle.json", Requirements{Pipeline: "deploy"}, Fail, `the Pipeline is "release"`},
+		{"pipeline name from pipelineRef", "slsa1-failed-task.json", Requirements{Pipeline: "release"}, Pass, ""},
+		{"pipeline name from the v0.2 label", "slsa02-git.json", Requirements{Pipeline: "release"}, Pass, ""},
+		{"pipeline bundle ref", "slsa1-bundle.json", Requirements{Pipeline: bundleRef}, Pass, "came from registry.example/tekton/pipelines:v3@sha256:"},
+		{"pipeline bundle other digest", "slsa1-bundle.json", Requirements{Pipeline: "registry.example/tekton/pipelines:v3@sha256:" + strings.Repeat("0", 64)}, Fail, "want registry.example/tekton/pipelines:v3@sha256:0000"},
+		{"pipeline git ref", "slsa1-git.json", Requirements{Pipeline: gitRef}, Pass, ""},
+		{"pipeline git ref without git+", "slsa1-git.json", Requirements{Pipeline: "https://git.example/ci.git@sha1:23bf0d244a4cb62c85fc3aa0e8ebf8eb7eb97052"}, Pass, ""},
+		{"pipeline ref of an in-cluster pipeline", "slsa1-failed-task.json", Requirements{Pipeline: gitRef}, Fail, "records no source for the Pipeline"},
+		{"source uri and digest", "slsa02-git.json", Requirements{SourceURI: "https://git.example/payments/app", SourceDigest: "sha1:" + appCommit}, Pass, "built from git+https://git.example/payments/app.git@sha1:"},
+		{"source digest alone, any algorithm", "slsa02-git.json", Requirements{SourceDigest: appCommit}, Pass, ""},
+		{"source at another commit", "slsa02-git.json", Requirements{SourceURI: "git+https://git.example/payments/app.git", SourceDigest: "sha1:" + strings.Repeat("a", 40)}, Fail, "was used at git+https://git.example/payments/app.git@sha1:9505"},
+		{"source never used", "slsa1-bundle.json", Requirements{SourceURI: "git+https://git.example/other.git"}, Fail, "no resolved dependency is git+https://git.example/other.git"},
+		{"max age within", "slsa1-bundle.json", Requirements{MaxAge: time.Hour}, Pass, "the build finished 10m0s ago"},
+		{"max age exceeded", "slsa1-bundle.json", Requirements{MaxAge: time.Minute}, Fail, "more than --max-age 1m0s"},
+		{"max age v0.2", "slsa02-git.json", Requirements{MaxAge: time.Hour}, Pass, ""},
+		{"all tasks succeeded", "slsa1-bundle.json", Requirements{AllTasksSucceeded: true}, Pass, "all 2 TaskRuns"},
+		{"a task failed", "slsa1-failed-task.json", Requirements{AllTasksSucceeded: true}, Fail, "1 of 2 TaskRuns failed: release-7q2xk-integration (pipeline task integration)"},
+		{"namespace not recorded", "slsa1-bundle.json", Requirements{Namespace: "payments"}, Fail, "does not record the PipelineRun's namespace"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			st := loadStatement(t, tc.file)
+			checks := tc.req.check(st, built.Add(10*time.Minute))
+			if len(checks) != 1 {
+				t.Fatalf("got %d checks, want 1: %+v", len(checks), checks)
+			}
+			c := checks[0]
+			if c.Status != tc.status || !strings.Contains(c.Detail, tc.detail) {
+				t.Fatalf("got %s %q, want %s containing %q", c.Status, c.Detail, tc.status, tc.detail)
+			}
+		})
+	}
+}
+
+func TestRequirementsNamespaceRecorded(t *testing.T) {
+	st := loadStatement(t, "slsa1-bundle.json")
+	st.prov.coverage.Namespace = "payments"
+	if c := (Requirements{Namespace: "payments"}).check(st, built)[0]; c.Status != Pass {
+		t.Fatalf("namespace payments: %+v", c)
+	}
+	if c := (Requirements{Namespace: "billing"}).check(st, built)[0]; c.Status != Fail || !strings.Contains(c.Detail, `ran in namespace "payments", want "billing"`) {
+		t.Fatalf("namespace billing: %+v", c)
+	}
+}
+
+func TestRequirementsOnANonProvenanceStatement(t *testing.T) {
+	st, err := parseStatement([]byte(`{"_type":"https://in-toto.io/Statement/v1","predicateType":"https://cyclonedx.org/bom","subject":[],"predicate":{}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks := Requirements{BuilderID: "x", AllTasksSucceeded: true}.check(st, built)
+	if len(checks) != 2 {
+		t.Fatalf("want one check per requirement, got %+v", checks)
+	}
+	for _, c := range checks {
+		if c.Status != Fail || !strings.Contains(c.Detail, "is not SLSA provenance") {
+			t.Fatalf("%+v", c)
+		}
+	}
+}
+
+func TestRequirementsOrderAndValidation(t *testing.T) {
+	r := Requirements{BuilderID: "b", Namespace: "n", Pipeline: "p", SourceDigest: "sha256:" + strings.Repeat("a", 64), MaxAge: time.Hour, AllTasksSucceeded: true}
+	got := strings.Join(r.names(), ",")
+	if want := "builder-id,namespace,pipeline,source,max-age,tasks-succeeded"; got != want {
+		t.Fatalf("names %s, want %s", got, want)
+	}
+	if err := (Requirements{SourceDigest: "main"}).validate(); err == nil || !strings.Contains(err.Error(), "--source-digest") {
+		t.Fatalf("a branch name as --source-digest: %v", err)
+	}
+	if (Requirements{}).names() != nil {
+		t.Fatal("no requirement must add no check")
+	}
+}
+
+func TestSubject(t *testing.T) {
+	st := loadStatement(t, "slsa02-git.json")
+	d := digestRef(t, "registry.other/x@sha256:87eba76e7f3164534045ba922e7770fb58bbd14ad732bbf5ba6f11cc56989e6e")
+	if c := checkSubject(st, d); c.Status != Pass || !strings.Contains(c.Detail, "registry.example/payments/worker") {
+		t.Fatalf("digest of a subject under another name: %+v", c)
+	}
+	d = digestRef(t, "registry.example/payments/worker@sha256:"+strings.Repeat("1", 64))
+	if c := checkSubject(st, d); c.Status != Fail || !strings.Contains(c.Detail, "is not a subject of the statement") {
+		t.Fatalf("other digest: %+v", c)
+	}
+}

@@ -1,0 +1,227 @@
+package verify
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Predicate types chainseal writes (docs/provenance.md).
+const (
+	predicateSLSA1  = "https://slsa.dev/provenance/v1"
+	predicateSLSA02 = "https://slsa.dev/provenance/v0.2"
+)
+
+// statement is the verified in-toto statement, with the provenance fields
+// the policy checks read, whichever SLSA version wrote them.
+type statement struct {
+	Type          string    `json:"_type"`
+	PredicateType string    `json:"predicateType"`
+	Subject       []subject `json:"subject"`
+	Predicate     json.RawMessage
+
+	raw  []byte
+	prov provenance
+}
+
+type subject struct {
+	Name   string            `json:"name"`
+	Digest map[string]string `json:"digest"`
+}
+
+// provenance is the SLSA v1.0 or v0.2 predicate, reduced to what the
+// checks need.
+type provenance struct {
+	known     bool // a SLSA predicate chainseal knows
+	builderID string
+	started   *time.Time
+	finished  *time.Time
+	// pipelineNames are the names the run gives its Pipeline: pipelineRef
+	// name, the resolver's "name" param, the tekton.dev/pipeline label.
+	pipelineNames []string
+	// pipelineSource is where the Pipeline definition came from
+	// (refSource, buildConfigSource, configSource).
+	pipelineSource []dependency
+	dependencies   []dependency
+	coverage       *coverage
+}
+
+type dependency struct {
+	Name   string            `json:"name"`
+	URI    string            `json:"uri"`
+	Digest map[string]string `json:"digest"`
+}
+
+// coverage is chainseal's record of what the statement covers
+// (internalParameters.chainseal, invocation.environment.chainseal).
+type coverage struct {
+	Namespace   string `json:"namespace"`
+	PipelineRun string `json:"pipelineRun"`
+	TaskRuns    []struct {
+		Name         string `json:"name"`
+		PipelineTask string `json:"pipelineTask"`
+		Finally      bool   `json:"finally"`
+		Succeeded    bool   `json:"succeeded"`
+	} `json:"taskRuns"`
+	Excluded []struct {
+		Name         string `json:"name"`
+		PipelineTask string `json:"pipelineTask"`
+		Reason       string `json:"reason"`
+	} `json:"excluded"`
+}
+
+func parseStatement(payload []byte) (*statement, error) {
+	var st struct {
+		Type          string          `json:"_type"`
+		PredicateType string          `json:"predicateType"`
+		Subject       []subject       `json:"subject"`
+		Predicate     json.RawMessage `json:"predicate"`
+	}
+	if err := json.Unmarshal(payload, &st); err != nil {
+		return nil, fmt.Errorf("the signed payload is not an in-toto statement: %w", err)
+	}
+	if st.Type == "" || st.PredicateType == "" {
+		return nil, errors.New("the signed payload is not an in-toto statement (no _type or predicateType)")
+	}
+	s := &statement{Type: st.Type, PredicateType: st.PredicateType, Subject: st.Subject, Predicate: st.Predicate, raw: payload}
+	var err error
+	switch st.PredicateType {
+	case predicateSLSA1:
+		s.prov, err = slsa1(st.Predicate)
+	case predicateSLSA02:
+		s.prov, err = slsa02(st.Predicate)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading the %s predicate: %w", st.PredicateType, err)
+	}
+	return s, nil
+}
+
+type pipelineRef struct {
+	Name   string `json:"name"`
+	Params []struct {
+		Name  string `json:"name"`
+		Value any    `json:"value"`
+	} `json:"params"`
+}
+
+func (r *pipelineRef) names() []string {
+	if r == nil {
+		return nil
+	}
+	var out []string
+	if r.Name != "" {
+		out = append(out, r.Name)
+	}
+	for _, p := range r.Params {
+		if s, ok := p.Value.(string); ok && p.Name == "name" && s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func slsa1(raw json.RawMessage) (provenance, error) {
+	var p struct {
+		BuildDefinition struct {
+			ExternalParameters struct {
+				RunSpec struct {
+					PipelineRef *pipelineRef `json:"pipelineRef"`
+				} `json:"runSpec"`
+				BuildConfigSource *struct {
+					Repository string `json:"repository"`
+					Ref        string `json:"ref"`
+					Path       string `json:"path"`
+				} `json:"buildConfigSource"`
+			} `json:"externalParameters"`
+			InternalParameters struct {
+				Chainseal *coverage         `json:"chainseal"`
+				Labels    map[string]string `json:"labels"`
+			} `json:"internalParameters"`
+			ResolvedDependencies []dependency `json:"resolvedDependencies"`
+		} `json:"buildDefinition"`
+		RunDetails struct {
+			Builder struct {
+				ID string `json:"id"`
+			} `json:"builder"`
+			Metadata struct {
+				StartedOn  *time.Time `json:"startedOn"`
+				FinishedOn *time.Time `json:"finishedOn"`
+			} `json:"metadata"`
+		} `json:"runDetails"`
+	}
+	if err := json.Unmarshal(raw, &p); err != nil {
+		return provenance{}, err
+	}
+	bd := p.BuildDefinition
+	out := provenance{
+		known:         true,
+		builderID:     p.RunDetails.Builder.ID,
+		started:       p.RunDetails.Metadata.StartedOn,
+		finished:      p.RunDetails.Metadata.FinishedOn,
+		pipelineNames: bd.ExternalParameters.RunSpec.PipelineRef.names(),
+		dependencies:  bd.ResolvedDependencies,
+		coverage:      bd.InternalParameters.Chainseal,
+	}
+	if l := bd.InternalParameters.Labels["tekton.dev/pipeline"]; l != "" {
+		out.pipelineNames = append(out.pipelineNames, l)
+	}
+	for _, d := range bd.ResolvedDependencies {
+		if d.Name == "pipeline" {
+			out.pipelineSource = append(out.pipelineSource, d)
+		}
+	}
+	if s := bd.ExternalParameters.BuildConfigSource; s != nil {
+		if alg, hex, ok := cutDigest(s.Ref); ok {
+			out.pipelineSource = append(out.pipelineSource, dependency{URI: s.Repository, Digest: map[string]string{alg: hex}})
+		}
+	}
+	return out, nil
+}
+
+func slsa02(raw json.RawMessage) (provenance, error) {
+	var p struct {
+		Builder struct {
+			ID string `json:"id"`
+		} `json:"builder"`
+		Invocation struct {
+			ConfigSource struct {
+				URI        string            `json:"uri"`
+				Digest     map[string]string `json:"digest"`
+				EntryPoint string            `json:"entryPoint"`
+			} `json:"configSource"`
+			Environment struct {
+				Chainseal *coverage         `json:"chainseal"`
+				Labels    map[string]string `json:"labels"`
+			} `json:"environment"`
+		} `json:"invocation"`
+		Metadata struct {
+			BuildStartedOn  *time.Time `json:"buildStartedOn"`
+			BuildFinishedOn *time.Time `json:"buildFinishedOn"`
+		} `json:"metadata"`
+		Materials []dependency `json:"materials"`
+	}
+	if err := json.Unmarshal(raw, &p); err != nil {
+		return provenance{}, err
+	}
+	inv := p.Invocation
+	out := provenance{
+		known:        true,
+		builderID:    p.Builder.ID,
+		started:      p.Metadata.BuildStartedOn,
+		finished:     p.Metadata.BuildFinishedOn,
+		dependencies: p.Materials,
+		coverage:     inv.Environment.Chainseal,
+	}
+	if l := inv.Environment.Labels["tekton.dev/pipeline"]; l != "" {
+		out.pipelineNames = append(out.pipelineNames, l)
+	}
+	if cs := inv.ConfigSource; cs.URI != "" {
+		out.pipelineSource = append(out.pipelineSource, dependency{URI: cs.URI, Digest: cs.Digest})
+		if cs.EntryPoint != "" {
+			out.pipelineNames = append(out.pipelineNames, cs.EntryPoint)
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,181 @@
+package verify
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/secure-systems-lab/go-securesystemslib/dsse"
+)
+
+// These tests read attestations from an in-process registry with the
+// transparency log check off; test/e2e/verify_test.go runs the same paths
+// against the stack's registry and Rekor.
+
+func verifier(t *testing.T, k testKey, opts ...Option) *Verifier {
+	t.Helper()
+	v, err := New(k.key, append([]Option{WithoutTransparencyLog()}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func TestVerifyAttTag(t *testing.T) {
+	ctx := context.Background()
+	reg := inProcessRegistry(t)
+	d := pushRandom(t, reg+"/team/app")
+	k := newTestKey(t)
+	attach(t, d, k.sign(t, statementFor(t, d)), nil)
+
+	v := verifier(t, k, WithRequirements(Requirements{BuilderID: "https://github.com/chainseal/chainseal", Pipeline: "release"}))
+	rep, err := v.Verify(ctx, reg+"/team/app:latest")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Outcome != Verified || !rep.Resolved || rep.Reference != d.String() {
+		t.Fatalf("outcome %s resolved %v reference %s, want verified, resolved to %s", rep.Outcome, rep.Resolved, rep.Reference, d)
+	}
+	a := rep.Attestations[0]
+	for name, want := range map[string]Status{CheckSignature: Pass, CheckTransparency: Skipped, CheckSubject: Pass, CheckBuilderID: Pass, CheckPipeline: Pass} {
+		if c := checkOf(t, a, name); c.Status != want {
+			t.Errorf("%s: %s %q, want %s", name, c.Status, c.Detail, want)
+		}
+	}
+	var text, js bytes.Buffer
+	if err := rep.WriteText(&text); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"resolved to " + d.String(), "PASS  signature", "SKIPPED transparency-log", "VERIFIED: 1 of 1"} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("text report lacks %q:\n%s", want, text.String())
+		}
+	}
+	if err := rep.WriteJSON(&js); err != nil {
+		t.Fatal(err)
+	}
+	var back struct {
+		Outcome      string
+		Digest       string
+		Attestations []struct{ Checks []Check }
+	}
+	if err := json.Unmarshal(js.Bytes(), &back); err != nil || back.Outcome != "verified" || back.Digest != d.DigestStr() || len(back.Attestations[0].Checks) != 5 {
+		t.Fatalf("json report: %v %+v\n%s", err, back, js.String())
+	}
+}
+
+func TestVerifyTampered(t *testing.T) {
+	ctx := context.Background()
+	reg := inProcessRegistry(t)
+	k, other := newTestKey(t), newTestKey(t)
+
+	tests := []struct {
+		name   string
+		attach func(t *testing.T, dg digestT)
+		check  string
+		detail string
+	}{
+		{"signed by another key", func(t *testing.T, dg digestT) {
+			attach(t, dg.d, other.sign(t, statementFor(t, dg.d)), nil)
+		}, CheckSignature, "does not verify with the key " + k.pem},
+		{"payload changed after signing", func(t *testing.T, dg digestT) {
+			env := k.sign(t, statementFor(t, dg.d))
+			attach(t, dg.d, swapPayload(t, env, bytes.Replace(statementFor(t, dg.d), []byte("chainseal/chainseal"), []byte("evil/builder"), 1)), nil)
+		}, CheckSignature, "does not verify"},
+		{"subject is not the image", func(t *testing.T, dg digestT) {
+			attach(t, dg.d, k.sign(t, statementFor(t, dg.other)), nil)
+		}, CheckSubject, "is not a subject of the statement"},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			repo := reg + "/tamper/" + string(rune('a'+i))
+			dg := digestT{d: pushRandom(t, repo), other: pushRandom(t, repo+"-other")}
+			tc.attach(t, dg)
+			rep, err := verifier(t, k).Verify(ctx, dg.d.String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.Outcome != Failed {
+				t.Fatalf("outcome %s, want failed", rep.Outcome)
+			}
+			c, _ := rep.FirstProblem()
+			if c.Name != tc.check || c.Status != Fail || !strings.Contains(c.Detail, tc.detail) {
+				t.Fatalf("first problem %s %s %q, want %s failing with %q", c.Name, c.Status, c.Detail, tc.check, tc.detail)
+			}
+		})
+	}
+}
+
+func TestVerifyPassesWhenOneOfSeveralAttestationsPasses(t *testing.T) {
+	reg := inProcessRegistry(t)
+	d := pushRandom(t, reg+"/team/app")
+	k, other := newTestKey(t), newTestKey(t)
+	attach(t, d, other.sign(t, statementFor(t, d)), nil) // an older seal by a rotated key
+	attach(t, d, k.sign(t, statementFor(t, d)), nil)
+	rep, err := verifier(t, k).Verify(context.Background(), d.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Outcome != Verified || len(rep.Attestations) != 2 || len(rep.Passed()) != 1 {
+		t.Fatalf("outcome %s with %d attestations, %d passed", rep.Outcome, len(rep.Attestations), len(rep.Passed()))
+	}
+	if rep.Attestations[0].Outcome != Failed || checkOf(t, rep.Attestations[0], CheckSubject).Status != Skipped {
+		t.Fatalf("the other key's attestation: %+v", rep.Attestations[0])
+	}
+}
+
+func TestVerifyCouldNotVerify(t *testing.T) {
+	ctx := context.Background()
+	reg := inProcessRegistry(t)
+	d := pushRandom(t, reg+"/team/bare")
+	k := newTestKey(t)
+
+	_, err := verifier(t, k).Verify(ctx, d.String())
+	if !errors.Is(err, ErrInconclusive) || !strings.Contains(err.Error(), "no attestation found for "+d.String()) || !strings.Contains(err.Error(), ".att") {
+		t.Fatalf("no attestation: %v", err)
+	}
+
+	refusing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, `{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}`, http.StatusForbidden)
+	}))
+	t.Cleanup(refusing.Close)
+	host := strings.TrimPrefix(refusing.URL, "http://")
+	for _, ref := range []string{host + "/team/app:latest", host + "/team/app@" + d.DigestStr()} {
+		rep, err := verifier(t, k).Verify(ctx, ref)
+		if !errors.Is(err, ErrInconclusive) || !strings.Contains(err.Error(), "DENIED") || rep.Outcome != Inconclusive || rep.Error == "" {
+			t.Fatalf("%s from a registry that refuses: %v (outcome %s)", ref, err, rep.Outcome)
+		}
+	}
+
+	if _, err := New(k.key); err == nil || !strings.Contains(err.Error(), "--rekor-public-key") {
+		t.Fatalf("no log trust and the log check on: %v", err)
+	}
+	v := verifier(t, k, WithOffline("bundle.json"))
+	if _, err := v.Verify(ctx, "registry.example/app:latest"); !errors.Is(err, ErrInconclusive) || !strings.Contains(err.Error(), "needs the image by digest") {
+		t.Fatalf("offline by tag: %v", err)
+	}
+}
+
+type digestT struct{ d, other name.Digest }
+
+// swapPayload replaces an envelope's payload and keeps its signature.
+func swapPayload(t testing.TB, envelope, payload []byte) []byte {
+	t.Helper()
+	var env dsse.Envelope
+	if err := json.Unmarshal(envelope, &env); err != nil {
+		t.Fatal(err)
+	}
+	env.Payload = base64.StdEncoding.EncodeToString(payload)
+	b, err := json.Marshal(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
