@@ -154,8 +154,9 @@ func (s *Scenario) setupVaultTeam(ctx context.Context, ns string) (*Team, error)
 	if _, err := s.vault.Logical().WriteWithContext(ctx, "transit/keys/"+key, map[string]any{"type": "ecdsa-p256"}); err != nil {
 		return nil, fmt.Errorf("creating transit key %s: %w", key, err)
 	}
+	// sigstore's hashivault signer names the hash in the path: sign/<key>/sha2-256.
 	policy := fmt.Sprintf(`path "transit/sign/%[1]s" { capabilities = ["update"] }
-path "transit/verify/%[1]s" { capabilities = ["update"] }
+path "transit/sign/%[1]s/*" { capabilities = ["update"] }
 path "transit/keys/%[1]s" { capabilities = ["read"] }`, key)
 	if err := s.vault.Sys().PutPolicyWithContext(ctx, key, policy); err != nil {
 		return nil, fmt.Errorf("writing Vault policy %s: %w", key, err)
