@@ -84,8 +84,14 @@ func TestCosignVerifiesStoredAttestation(t *testing.T) {
 	// A trusted root made by cosign itself, as cosign v3 needs.
 	tr := trustedRoot(t, env, ce)
 	trEnv := withoutRekorKey(ce)
-	mustRun(t, trEnv, cosign, "verify-attestation", "--key", s.pubKey, "--type", "slsaprovenance1", "--trusted-root", tr, "--offline", img)
-	mustRun(t, trEnv, cosign, "verify", "--key", s.pubKey, "--trusted-root", tr, "--offline", img)
+	for _, args := range [][]string{
+		{"verify-attestation", "--key", s.pubKey, "--type", "slsaprovenance1", "--trusted-root", tr, "--offline", img},
+		{"verify", "--key", s.pubKey, "--trusted-root", tr, "--offline", img},
+	} {
+		if out := mustRun(t, trEnv, cosign, args...); !strings.Contains(out, "verified offline") {
+			t.Errorf("cosign %s with a trusted root did not check the Rekor entry offline:\n%s", args[0], out)
+		}
+	}
 
 	// Another key does not verify (the check is real).
 	other := filepath.Join(t.TempDir(), "other.pem")
@@ -117,8 +123,11 @@ func TestCosignVerifiesSigstoreBundle(t *testing.T) {
 	ce := withoutRekorKey(clientEnv(t, env))
 	cosign := env.Must(t, "COSIGN")
 	tr := trustedRoot(t, env, ce)
-	mustRun(t, ce, cosign, "verify-attestation", "--key", s.pubKey, "--type", "slsaprovenance1",
+	out := mustRun(t, ce, cosign, "verify-attestation", "--key", s.pubKey, "--type", "slsaprovenance1",
 		"--new-bundle-format", "--trusted-root", tr, s.digest.String())
+	if !strings.Contains(out, "verified offline") {
+		t.Errorf("verify-attestation --new-bundle-format did not check the Rekor entry offline:\n%s", out)
+	}
 
 	b, err := oci.New(oci.WithKeychain(stackKeychain(t, env)), oci.WithEncoding("sigstore-bundle"))
 	if err != nil {
@@ -198,6 +207,9 @@ func TestRegistryFaultsThenRerun(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), env.Must(t, "REGISTRY_PASSWORD")) {
 		t.Fatal("the error shows the registry password")
+	}
+	if p.failed.Load() < 2 {
+		t.Errorf("%d requests failed before giving up, want retries", p.failed.Load())
 	}
 	p.failAll.Store(false)
 	p.failNext.Store(2) // and a transient blip during the re-run
