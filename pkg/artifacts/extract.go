@@ -59,6 +59,20 @@ func FromResults(object string, rs []Result) *Set {
 	return &Set{Subjects: c.subjects.sorted(), Materials: c.materials.sorted(), Problems: c.problems}
 }
 
+// ExtractTaskRun reads one TaskRun alone (its results, step results,
+// params and status.artifacts), for the TaskRun's own provenance. With
+// SkipFailed, a failed TaskRun gives inputs but no subjects.
+func ExtractTaskRun(tr tekton.TaskRun, opts Options) *Set {
+	var c collector
+	c.taskRun(tr, !(opts.SkipFailed && tr.Failed))
+	return &Set{
+		Subjects:   c.subjects.sorted(),
+		Materials:  c.materials.sorted(),
+		Byproducts: c.byproducts.sorted(),
+		Problems:   c.problems,
+	}
+}
+
 func (c *collector) taskRun(tr tekton.TaskRun, outputs bool) {
 	obj := fmt.Sprintf("TaskRun %s/%s", tr.Namespace, tr.Name)
 	results := make([]Result, 0, len(tr.Status.Results))

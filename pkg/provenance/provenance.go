@@ -42,6 +42,13 @@ type Result struct {
 	ImageSubjects []artifacts.Subject
 	// Problems are type-hinted values that were not signed.
 	Problems []artifacts.Problem
+	// TaskRunStatements holds one payload per covered TaskRun in the format
+	// of artifacts.taskrun.format, when artifacts.taskrun.signer is not
+	// "none". They are filled even when Build returns ErrNoArtifacts (that
+	// error is about the PipelineRun statement): sign and store them.
+	TaskRunStatements []TaskRunPayload
+	// SkippedTaskRuns are covered TaskRuns that got no in-toto statement.
+	SkippedTaskRuns []SkippedTaskRun
 }
 
 // Sentinel errors; errors.Is works on what Build returns.
@@ -107,8 +114,20 @@ func Build(snap *tekton.Snapshot, cfg config.Config, opts ...Option) (*Result, e
 	}
 	set := artifacts.Extract(snap, artifacts.Options{DeepInspection: cfg.DeepInspection, SkipFailed: true})
 	res := &Result{ImageSubjects: set.Images(), Problems: set.Problems}
-	if cfg.StrictDigests && len(set.Problems) > 0 {
-		return res, &ProblemsError{Problems: set.Problems}
+	var trSets []*artifacts.Set
+	if cfg.TaskRun.Enabled() {
+		trSets = taskRunSets(snap)
+		res.Problems = mergeProblems(res.Problems, trSets)
+	}
+	if cfg.StrictDigests && len(res.Problems) > 0 {
+		return res, &ProblemsError{Problems: res.Problems}
+	}
+	if cfg.TaskRun.Enabled() {
+		trs, skipped, err := taskRunStatements(snap, trSets, cfg, o.version)
+		if err != nil {
+			return nil, err
+		}
+		res.TaskRunStatements, res.SkippedTaskRuns = trs, skipped
 	}
 	if len(set.Subjects) == 0 {
 		return res, ErrNoArtifacts

@@ -1,0 +1,86 @@
+package provenance
+
+import (
+	"fmt"
+
+	"github.com/in-toto/in-toto-golang/in_toto/slsa_provenance/common"
+	slsa02 "github.com/in-toto/in-toto-golang/in_toto/slsa_provenance/v0.2"
+	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
+)
+
+// taskRunBuildConfig follows Chains' slsa/v1 TaskRun buildConfig: one
+// entry per step state, with the step of status.taskSpec of that name.
+type taskRunBuildConfig struct {
+	Steps []stepAttestation `json:"steps"`
+}
+
+// taskRunSLSA02 is the SLSA v0.2 statement of one TaskRun (Chains' in-toto
+// and slsa/v1 TaskRun formats).
+func taskRunSLSA02(in taskRunInput) (Payload, error) {
+	tr := in.tr
+	var specs v1.ParamSpecs
+	if ts := tr.Status.TaskSpec; ts != nil {
+		specs = ts.Params
+	}
+	steps := make([]stepAttestation, 0, len(tr.Status.Steps))
+	for i := range tr.Status.Steps {
+		steps = append(steps, step(stepNamed(tr.Status.TaskSpec, tr.Status.Steps[i].Name), &tr.Status.Steps[i]))
+	}
+	mats, err := taskRunMaterials(in)
+	if err != nil {
+		return Payload{}, err
+	}
+	meta := &slsa02.ProvenanceMetadata{BuildStartedOn: metaTime(tr.Status.StartTime), BuildFinishedOn: metaTime(tr.Status.CompletionTime)}
+	meta.Reproducible = tr.Labels["chains.tekton.dev/reproducible"] == "true"
+	st := statement02{
+		Type: statementV01, PredicateType: slsa02.PredicateSLSAProvenance,
+		Subject: subjects(in.set.Subjects, false),
+		Predicate: slsa02.ProvenancePredicate{
+			Builder:     common.ProvenanceBuilder{ID: builderOf(in.cfg, "").ID},
+			BuildType:   "tekton.dev/v1/TaskRun",
+			Invocation:  invocation(tr.Status.Provenance, tr.Spec.Params, specs, tr.Annotations, tr.Labels),
+			BuildConfig: taskRunBuildConfig{Steps: steps},
+			Metadata:    meta,
+			Materials:   mats,
+		},
+	}
+	body, err := marshal(st)
+	if err != nil {
+		return Payload{}, err
+	}
+	if err := validateSLSA02(body); err != nil {
+		return Payload{}, fmt.Errorf("the statement fails in-toto's validation: %w", err)
+	}
+	return Payload{PayloadType: PayloadTypeInToto, Body: body, Subjects: in.set.Subjects}, nil
+}
+
+// stepNamed is the step of the task spec with that name, or an empty step
+// (as Chains does) when the spec does not have it.
+func stepNamed(spec *v1.TaskSpec, name string) *v1.Step {
+	if spec != nil {
+		for i := range spec.Steps {
+			if spec.Steps[i].Name == name {
+				return &spec.Steps[i]
+			}
+		}
+	}
+	return &v1.Step{}
+}
+
+// taskRunMaterials is Chains' TaskMaterials: step and sidecar images, then
+// the TaskRun's type-hinted inputs; equal entries merged.
+func taskRunMaterials(in taskRunInput) ([]common.ProvenanceMaterial, error) {
+	ds, err := images(in.tr.Status.Steps, in.tr.Status.Sidecars)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range in.set.Materials {
+		ds = append(ds, descriptor{URI: m.Name, Digest: m.Digest})
+	}
+	ds = dedupe(ds)
+	out := make([]common.ProvenanceMaterial, 0, len(ds))
+	for _, d := range ds {
+		out = append(out, common.ProvenanceMaterial{URI: d.URI, Digest: d.Digest})
+	}
+	return out, nil
+}
