@@ -62,7 +62,6 @@ func TestFromAPIOnTheRealAPIServer(t *testing.T) {
 	admin := kubetest.Admin(t, env)
 	tk := kubetest.AdminTekton(t, env)
 	ns := kubetest.Namespace(t, admin, "snapshot")
-	kubetest.ServiceAccount(t, admin, ns, "chainseal")
 	kubetest.ReaderRole(t, admin, ns, "chainseal")
 	reader := kubetest.TektonAs(t, env, kubetest.Token(t, admin, ns, "chainseal"))
 	ctx := context.Background()
