@@ -100,15 +100,21 @@ func loadKMS(ctx context.Context, cfg config.Config, o *loadOptions) (Signer, er
 func explainKMS(err error, ref string, creds vaultCreds) (error, string) {
 	var re *vault.ResponseError
 	switch {
+	case errors.As(err, &re) && re.StatusCode == 403 && strings.Contains(strings.Join(re.Errors, " "), "invalid token"):
+		return fmt.Errorf("Vault refused the token (invalid, expired or revoked): %w", &vaultResponseError{re}),
+			fmt.Sprintf("replace the token from %s, or use %s, which logs in afresh on every run", creds.fix, config.KeyKMSAuthKubernetesRole)
 	case errors.As(err, &re) && re.StatusCode == 403:
 		key := vaultKeyName(ref)
-		return fmt.Errorf("Vault denied the request (permission denied: the token's policy does not cover this key, or the token expired or was revoked): %w", err),
+		return fmt.Errorf("Vault denied the request (permission denied: the token's policy does not cover this key): %w", &vaultResponseError{re}),
 			fmt.Sprintf("the token from %s needs a Vault policy with read on transit/keys/%s and update on transit/sign/%s/*", creds.fix, key, key)
 	case isUnreachable(err) && creds.address != "":
 		return fmt.Errorf("cannot reach Vault at %s: %w", creds.address, err),
 			fmt.Sprintf("check %s (or VAULT_ADDR) and that Vault is reachable from the pod", config.KeyKMSAuthAddress)
 	case isUnreachable(err):
 		return fmt.Errorf("cannot reach the KMS: %w", err), "check the KMS endpoint and the pod's network access to it"
+	}
+	if errors.As(err, &re) {
+		err = &vaultResponseError{re}
 	}
 	return err, fmt.Sprintf("check %s and the KMS permissions of the pod's identity", config.KeyKMSRef)
 }

@@ -121,19 +121,34 @@ func newVaultClient(address string) (*vault.Client, error) {
 func explainVault(err error, address string) error {
 	var re *vault.ResponseError
 	if errors.As(err, &re) {
+		flat := &vaultResponseError{re}
 		switch re.StatusCode {
 		case 403:
-			return fmt.Errorf("permission denied: %w", err)
+			return fmt.Errorf("permission denied: %w", flat)
 		case 400:
-			return fmt.Errorf("bad request: %w", err)
+			return fmt.Errorf("bad request: %w", flat)
 		}
-		return err
+		return flat
 	}
 	if isUnreachable(err) {
 		return fmt.Errorf("cannot reach Vault at %s (%s or VAULT_ADDR): %w", address, config.KeyKMSAuthAddress, err)
 	}
 	return err
 }
+
+// vaultResponseError prints Vault's answer on one line (the client's own
+// text spans six), for log lines; errors.As still finds the original.
+type vaultResponseError struct{ re *vault.ResponseError }
+
+func (e *vaultResponseError) Error() string {
+	msgs := make([]string, len(e.re.Errors))
+	for i, m := range e.re.Errors {
+		msgs[i] = strings.Join(strings.Fields(m), " ") // "2 errors occurred:\n\t* ..." on one line
+	}
+	return fmt.Sprintf("Vault answered %d to %s %s: %s", e.re.StatusCode, e.re.HTTPMethod, e.re.URL, strings.Join(msgs, "; "))
+}
+
+func (e *vaultResponseError) Unwrap() error { return e.re }
 
 func orDefault(s, d string) string {
 	if s == "" {
