@@ -26,6 +26,8 @@ type coveredTaskRun struct {
 	Succeeded    bool   `json:"succeeded"`
 	// Retries counts earlier attempts; the TaskRun's status is the last one.
 	Retries int `json:"retries,omitempty"`
+	// hermeticity says whether the task ran without network (hermetic.go).
+	hermeticity
 }
 
 type coveredCustomRun struct {
@@ -40,7 +42,7 @@ func coverageOf(s *tekton.Snapshot) coverage {
 		c.PipelineRunReason = cond.Reason
 	}
 	for _, tr := range s.TaskRuns {
-		c.TaskRuns = append(c.TaskRuns, coveredTaskRun{Name: tr.Name, PipelineTask: tr.PipelineTask, Finally: tr.Finally, Succeeded: !tr.Failed, Retries: tr.Retries})
+		c.TaskRuns = append(c.TaskRuns, coveredTaskRun{Name: tr.Name, PipelineTask: tr.PipelineTask, Finally: tr.Finally, Succeeded: !tr.Failed, Retries: tr.Retries, hermeticity: hermeticityOf(tr.TaskRun)})
 	}
 	for _, sk := range s.Skipped {
 		c.SkippedTasks = append(c.SkippedTasks, sk.Name)

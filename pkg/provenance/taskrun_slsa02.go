@@ -26,6 +26,15 @@ func taskRunSLSA02(in taskRunInput) (Payload, error) {
 	for i := range tr.Status.Steps {
 		steps = append(steps, step(stepNamed(tr.Status.TaskSpec, tr.Status.Steps[i].Name), &tr.Status.Steps[i]))
 	}
+	inv := invocation(tr.Status.Provenance, tr.Spec.Params, specs, tr.Annotations, tr.Labels)
+	if rec, ok := taskRunRecord(tr.TaskRun); ok {
+		env, _ := inv.Environment.(map[string]any)
+		if env == nil {
+			env = map[string]any{}
+		}
+		env["chainseal"] = rec
+		inv.Environment = env
+	}
 	mats, err := taskRunMaterials(in)
 	if err != nil {
 		return Payload{}, err
@@ -38,7 +47,7 @@ func taskRunSLSA02(in taskRunInput) (Payload, error) {
 		Predicate: slsa02.ProvenancePredicate{
 			Builder:     common.ProvenanceBuilder{ID: builderOf(in.cfg, "").ID},
 			BuildType:   "tekton.dev/v1/TaskRun",
-			Invocation:  invocation(tr.Status.Provenance, tr.Spec.Params, specs, tr.Annotations, tr.Labels),
+			Invocation:  inv,
 			BuildConfig: taskRunBuildConfig{Steps: steps},
 			Metadata:    meta,
 			Materials:   mats,

@@ -40,6 +40,9 @@ func taskRunSLSA1(in taskRunInput) (Payload, error) {
 	if p := tr.Status.Provenance; p != nil && p.FeatureFlags != nil {
 		internal["tekton-pipelines-feature-flags"] = p.FeatureFlags
 	}
+	if rec, ok := taskRunRecord(tr.TaskRun); ok {
+		internal["chainseal"] = rec
+	}
 	if buildType == config.BuildTypeSLSATekton {
 		internal["labels"] = tr.Labels
 		internal["annotations"] = tr.Annotations

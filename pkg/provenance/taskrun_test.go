@@ -76,6 +76,8 @@ func TestTaskRunGolden(t *testing.T) {
 		{name: "taskrun-stepaction-tep0147", run: stepActionAndTEP0147, format: config.FormatSLSAv2alpha4},
 		{name: "taskrun-failed-allowed", run: provenancetest.Failed, format: config.FormatSLSAv2alpha4, cfg: []string{config.KeyAllowFailedTasks, "true"}},
 		{name: "taskrun-failed-allowed-tekton", run: provenancetest.Failed, format: config.FormatTekton, cfg: []string{config.KeyAllowFailedTasks, "true"}},
+		{name: "taskrun-hermetic", run: provenancetest.Hermetic, format: config.FormatSLSAv2alpha4},
+		{name: "taskrun-hermetic-slsa02", run: provenancetest.Hermetic, format: config.FormatSLSAv1},
 		{name: "taskrun-no-artifacts-tekton", run: provenancetest.NoArtifacts, format: config.FormatTekton, is: provenance.ErrNoArtifacts},
 	}
 	for _, c := range cases {

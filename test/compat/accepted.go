@@ -39,6 +39,7 @@ const (
 	whyOutputs    = "*ARTIFACT_OUTPUTS without isBuildArtifact: never subjects (Chains' v0.2 formats make them subjects)"
 	whySHA1       = "digests: sha1 only for git; Chains' v0.2 formats accept it for any *ARTIFACT_DIGEST"
 	whyStepV02    = "StepAction results: read in every format (Chains' v0.2 formats do not read step results)"
+	whyHermetic   = "hermeticity: chainseal records, per task, whether Tekton enforced hermetic execution"
 	whyNoSubjects = "TaskRun statements: a TaskRun without subjects gets none in the in-toto formats (in-toto requires a subject); the tekton format covers every TaskRun"
 )
 
@@ -78,6 +79,8 @@ var TaskRunAccepted = []Accepted{
 	{Cases: "structured-results/build", Path: "subject[https://dl.example/bin|*]", Kind: OnlyChainseal, Reason: whyURIDigest},
 	{Cases: "structured-results-slsa02/build", Path: "subject[pkg:generic/sbom.spdx.json|*]", Kind: OnlyChains, Reason: whyOutputs},
 	{Cases: "invalid-reported-slsa02/build", Path: "subject[https://dl.example/bin|sha1:*]", Kind: OnlyChains, Reason: whySHA1},
+	{Cases: "hermetic/*", Except: "hermetic/publish", Path: "predicate.buildDefinition.internalParameters.chainseal", Kind: OnlyChainseal, Reason: whyHermetic},
+	{Cases: "hermetic-slsa02/*", Except: "hermetic-slsa02/publish", Path: "predicate.invocation.environment.chainseal", Kind: OnlyChainseal, Reason: whyHermetic},
 	{Cases: "stepaction-results-slsa02/build", Path: "subject", Kind: OnlyChainseal, Reason: whyStepV02},
 	{Cases: "stepaction-results-slsa02/build", Path: "predicate.materials[git+https://git.example/app.git|*]", Kind: OnlyChainseal, Reason: whyStepV02},
 }

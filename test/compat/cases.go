@@ -47,6 +47,7 @@ func PipelineRunCases() []Case {
 			Case{Name: "stepaction-results" + o.suffix, Run: provenancetest.StepActionResults, Options: o.opts},
 			Case{Name: "tep0147-artifacts" + o.suffix, Run: provenancetest.TEP0147Artifacts, Options: o.opts},
 			Case{Name: "structured-results" + o.suffix, Run: provenancetest.StructuredResults, Options: o.opts},
+			Case{Name: "hermetic" + o.suffix, Run: provenancetest.Hermetic, Options: o.opts},
 		)
 	}
 	return append(out,

@@ -172,3 +172,19 @@ func StructuredResults() *tektontest.Run {
 		}})
 	return r
 }
+
+// Hermetic has a task run in hermetic execution mode with the alpha API
+// (enforced), one that asks for it without (not enforced), and a plain one.
+func Hermetic() *tektontest.Run {
+	r := tektontest.NewRun(Namespace, Name)
+	hermetic := map[string]string{"experimental.tekton.dev/execution-mode": "hermetic"}
+	build := r.Add(tektontest.Task{Name: "build", Results: []string{"IMAGE_URL", "registry.example/app", "IMAGE_DIGEST", "sha256:" + d("app")}})
+	build[0].Annotations = hermetic
+	build[0].Status.Provenance.FeatureFlags.EnableAPIFields = "alpha"
+	test := r.Add(tektontest.Task{Name: "test", ObjectResults: map[string]map[string]string{
+		"REPORT_ARTIFACT_OUTPUTS": {"uri": "https://dl.example/report.xml", "digest": "sha256:" + d("report"), "isBuildArtifact": "true"},
+	}})
+	test[0].Annotations = map[string]string{"experimental.tekton.dev/execution-mode": "hermetic"}
+	r.Add(tektontest.Task{Name: "publish", Results: []string{"IMAGES", "registry.example/app-docs@sha256:" + d("docs")}})
+	return r
+}
