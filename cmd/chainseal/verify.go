@@ -61,11 +61,18 @@ Exit codes: 0 every requested check passed for at least one attestation;
 1 verification failed; 2 bad usage; 3 could not verify (no attestation, a
 registry, KMS or log that refused or could not be reached, a key, trusted
 root, bundle or policy file that does not parse).`,
-		Args: cobra.ExactArgs(1),
+		// Bad usage exits 2, never 1: 1 means "verification failed".
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usageError{fmt.Errorf("name one image (IMAGE or IMAGE@DIGEST), got %d arguments", len(args))}
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return o.run(cmd.Context(), cmd.OutOrStdout(), args[0])
 		},
 	}
+	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	f := cmd.Flags()
 	f.StringVar(&o.key, "key", "", "public key the attestations must be signed with: a PEM file (cosign.pub), a certificate, or a KMS reference (hashivault://KEY, awskms://..., gcpkms://..., azurekms://...)")
 	f.StringVar(&o.rekorURL, "rekor-url", "", "Rekor server to fetch inclusion proofs from (default: the log's URL in --trusted-root, else https://rekor.sigstore.dev)")

@@ -1,0 +1,209 @@
+package main
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"encoding/json"
+	"io"
+	"log"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/registry"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/sigstore/cosign/v2/pkg/oci/mutate"
+	ociremote "github.com/sigstore/cosign/v2/pkg/oci/remote"
+	"github.com/sigstore/cosign/v2/pkg/oci/static"
+	ctypes "github.com/sigstore/cosign/v2/pkg/types"
+	"github.com/sigstore/sigstore/pkg/cryptoutils"
+	"github.com/sigstore/sigstore/pkg/signature"
+	sigdsse "github.com/sigstore/sigstore/pkg/signature/dsse"
+)
+
+// The command's exit codes and output, with an in-process registry and the
+// transparency log check off; test/e2e/verify_test.go runs the real stack.
+
+func TestVerifyBadUsageExits2(t *testing.T) {
+	t.Setenv("SIGSTORE_REKOR_PUBLIC_KEY", "")
+	pub, _ := verifyKey(t)
+	cases := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no image", []string{"verify", "--key", pub}, "name one image"},
+		{"two images", []string{"verify", "a", "b", "--key", pub}, "got 2 arguments"},
+		{"unknown flag", []string{"verify", "img", "--kye", pub}, "unknown flag"},
+		{"no key", []string{"verify", "registry.example/app@sha256:" + strings.Repeat("a", 64)}, "--key is required"},
+		{"bad output", []string{"verify", "img", "--key", pub, "--output", "xml"}, "--output"},
+		{"offline with a KMS key", []string{"verify", "img", "--key", "hashivault://k", "--offline", "--bundle", "b.json"}, "--offline reads no KMS"},
+		{"save-bundle offline", []string{"verify", "img", "--key", pub, "--offline", "--bundle", "b.json", "--save-bundle", "x"}, "--save-bundle"},
+		{"no log trust", []string{"verify", "img", "--key", pub}, "--rekor-public-key"},
+		{"offline without bundle", []string{"verify", "img", "--key", pub, "--insecure-ignore-tlog", "--offline"}, "--bundle"},
+		{"bad source digest", []string{"verify", "img", "--key", pub, "--insecure-ignore-tlog", "--source-digest", "main"}, "--source-digest"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, err := execute(t, tc.args...)
+			if exitCode(err) != 2 || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("exit %d, want 2 with %q: %v", exitCode(err), tc.want, err)
+			}
+		})
+	}
+}
+
+func TestVerifyCouldNotVerifyExits3(t *testing.T) {
+	reg := verifyRegistry(t)
+	d := verifyPush(t, reg+"/team/bare")
+	pub, _ := verifyKey(t)
+	dir := t.TempDir()
+	badPolicy := filepath.Join(dir, "bad.rego")
+	os.WriteFile(badPolicy, []byte("package signature\nallow if {{"), 0o644)
+	cases := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no attestation", []string{d.String(), "--key", pub, "--insecure-ignore-tlog"}, "no attestation found for " + d.String()},
+		{"missing key file", []string{d.String(), "--key", filepath.Join(dir, "nope.pub"), "--insecure-ignore-tlog"}, "reading the key (--key)"},
+		{"key is not a key", []string{d.String(), "--key", badPolicy, "--insecure-ignore-tlog"}, "loading the key"},
+		{"policy does not parse", []string{d.String(), "--key", pub, "--policy", badPolicy, "--insecure-ignore-tlog"}, "does not parse as Rego"},
+		{"missing bundle", []string{d.String(), "--key", pub, "--offline", "--bundle", filepath.Join(dir, "nope.json"), "--insecure-ignore-tlog"}, "reading the bundle (--bundle)"},
+		{"bundle is not a bundle", []string{d.String(), "--key", pub, "--offline", "--bundle", badPolicy, "--insecure-ignore-tlog"}, "not a Sigstore bundle"},
+		{"missing trusted root", []string{d.String(), "--key", pub, "--trusted-root", filepath.Join(dir, "nope.json")}, "--trusted-root"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			out, _, err := execute(t, append([]string{"verify"}, tc.args...)...)
+			if exitCode(err) != 3 || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("exit %d, want 3 with %q: %v", exitCode(err), tc.want, err)
+			}
+			if !strings.Contains(out, "COULD NOT VERIFY") {
+				t.Fatalf("the report does not say it could not verify:\n%s", out)
+			}
+		})
+	}
+}
+
+func TestVerifyOutcomeAndOutput(t *testing.T) {
+	reg := verifyRegistry(t)
+	pub, sv := verifyKey(t)
+	_, otherSV := verifyKey(t)
+
+	good := verifyPush(t, reg+"/team/app")
+	verifyAttach(t, good, sv, good)
+	out, _, err := execute(t, "verify", reg+"/team/app:latest", "--key", pub, "--insecure-ignore-tlog", "--output", "json")
+	if err != nil {
+		t.Fatalf("exit %d: %v\n%s", exitCode(err), err, out)
+	}
+	var rep struct {
+		Outcome, Digest, Reference string
+		Attestations               []struct {
+			Checks []struct{ Name, Status string }
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("--output json is not JSON: %v\n%s", err, out)
+	}
+	if rep.Outcome != "verified" || rep.Reference != good.String() || len(rep.Attestations) != 1 {
+		t.Fatalf("report %+v", rep)
+	}
+
+	// The text summary names the resolved digest and each check.
+	out, _, err = execute(t, "verify", reg+"/team/app:latest", "--key", pub, "--insecure-ignore-tlog")
+	if err != nil || !strings.Contains(out, "resolved to "+good.String()) || !strings.Contains(out, "PASS  subject") || !strings.Contains(out, "VERIFIED") {
+		t.Fatalf("text output (%v):\n%s", err, out)
+	}
+
+	bad := verifyPush(t, reg+"/team/other")
+	verifyAttach(t, bad, otherSV, bad)
+	out, _, err = execute(t, "verify", bad.String(), "--key", pub, "--insecure-ignore-tlog")
+	if exitCode(err) != 1 || !strings.Contains(err.Error(), "verification failed for "+bad.String()+": signature: ") || !strings.Contains(out, "FAILED") {
+		t.Fatalf("another key: exit %d: %v\n%s", exitCode(err), err, out)
+	}
+}
+
+func verifyKey(t *testing.T) (string, signature.SignerVerifier) {
+	t.Helper()
+	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sv, err := signature.LoadECDSASignerVerifier(priv, crypto.SHA256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := cryptoutils.MarshalPublicKeyToPEM(priv.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "cosign.pub")
+	if err := os.WriteFile(p, pub, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p, sv
+}
+
+func verifyRegistry(t *testing.T) string {
+	t.Helper()
+	s := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	t.Cleanup(s.Close)
+	return strings.TrimPrefix(s.URL, "http://")
+}
+
+func verifyPush(t *testing.T, repo string) name.Digest {
+	t.Helper()
+	img, err := random.Image(128, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tag, err := name.NewTag(repo + ":latest")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Write(tag, img); err != nil {
+		t.Fatal(err)
+	}
+	h, _ := img.Digest()
+	return tag.Context().Digest(h.String())
+}
+
+// verifyAttach signs a minimal SLSA v1 statement about subject and attaches
+// it to d's .att tag as cosign attest does.
+func verifyAttach(t *testing.T, d name.Digest, sv signature.SignerVerifier, subject name.Digest) {
+	t.Helper()
+	alg, hex, _ := strings.Cut(subject.DigestStr(), ":")
+	stmt, _ := json.Marshal(map[string]any{
+		"_type": "https://in-toto.io/Statement/v1", "predicateType": "https://slsa.dev/provenance/v1",
+		"subject":   []any{map[string]any{"name": subject.Context().Name(), "digest": map[string]string{alg: hex}}},
+		"predicate": map[string]any{"runDetails": map[string]any{"builder": map[string]any{"id": "https://github.com/chainseal/chainseal"}}},
+	})
+	env, err := sigdsse.WrapSigner(sv, "application/vnd.in-toto+json").SignMessage(bytes.NewReader(stmt))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tag, _ := ociremote.AttestationTag(d)
+	base, err := ociremote.Signatures(tag)
+	if err != nil {
+		t.Fatal(err)
+	}
+	att, err := static.NewAttestation(env, static.WithLayerMediaType(ctypes.DssePayloadType))
+	if err != nil {
+		t.Fatal(err)
+	}
+	next, err := mutate.AppendSignatures(base, false, att)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Write(tag, next); err != nil {
+		t.Fatal(err)
+	}
+}
