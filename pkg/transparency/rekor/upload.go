@@ -19,6 +19,9 @@ func (l *Client) Log(ctx context.Context, b *storage.Batch) error {
 		if a.Transparency != nil {
 			continue
 		}
+		if err := l.reuseAttestation(ctx, a); err != nil {
+			return err
+		}
 		e, err := l.UploadAttestation(ctx, *a)
 		if err != nil {
 			return err
@@ -29,6 +32,9 @@ func (l *Client) Log(ctx context.Context, b *storage.Batch) error {
 		s := &b.Images[i]
 		if s.Transparency != nil {
 			continue
+		}
+		if err := l.reuseImageSignature(ctx, s); err != nil {
+			return err
 		}
 		e, err := l.UploadImageSignature(ctx, *s)
 		if err != nil {
