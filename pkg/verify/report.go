@@ -127,10 +127,13 @@ func (r *Report) WriteJSON(w io.Writer) error {
 // attestation's checks, and the verdict.
 func (r *Report) WriteText(w io.Writer) error {
 	var b strings.Builder
-	if r.Resolved {
+	switch {
+	case r.Resolved:
 		fmt.Fprintf(&b, "image %s\n  resolved to %s\n", r.Image, r.Reference)
-	} else {
+	case r.Reference != "":
 		fmt.Fprintf(&b, "image %s\n", r.Reference)
+	default:
+		fmt.Fprintf(&b, "image %s\n", r.Image)
 	}
 	for i, a := range r.Attestations {
 		fmt.Fprintf(&b, "attestation %d of %d: %s\n", i+1, len(r.Attestations), a.Source)
@@ -149,7 +152,7 @@ func (r *Report) WriteText(w io.Writer) error {
 		fmt.Fprintf(&b, "VERIFIED: %d of %d attestations passed every check\n", len(r.Passed()), len(r.Attestations))
 	case Inconclusive:
 		if r.Error != "" {
-			fmt.Fprintf(&b, "COULD NOT VERIFY: %s\n", r.Error)
+			fmt.Fprintf(&b, "COULD NOT VERIFY: %s\n", strings.TrimPrefix(r.Error, ErrInconclusive.Error()+": "))
 		} else {
 			b.WriteString("COULD NOT VERIFY: no attestation passed, and some checks could not be evaluated\n")
 		}

@@ -52,7 +52,10 @@ func TestVerify(t *testing.T) {
 	s := newVerifyStack(t, env)
 
 	img := s.pushAndSeal(t, "app")
+	// import rego.v1: v1 syntax that cosign's (v0) policy reader accepts.
 	policy := writeFile(t, s.dir, "policy.rego", `package signature
+
+import rego.v1
 
 default allow := false
 
@@ -100,6 +103,7 @@ allow if {
 		if code != 0 || !strings.Contains(out, "PASS  transparency-log") || !strings.Contains(out, "VERIFIED") {
 			t.Fatalf("offline: exit %d\n%s\n%s", code, out, stderr)
 		}
+		t.Logf("chainseal verify --offline:\n%s", out)
 		// The same bundle does not vouch for another image.
 		other := s.push(t, "offline-other")
 		_, stderr, code = s.verify(t, s.anon, other.repo+"@"+other.digest, "--offline", "--bundle", bundle, "--trusted-root", trusted)
@@ -117,6 +121,44 @@ allow if {
 		if code != 1 || !strings.Contains(stderr, "signature:") {
 			t.Fatalf("chainseal with another key: exit %d, want 1 naming the signature check: %s", code, stderr)
 		}
+
+		// One policy file, read by both.
+		run(t, s.authed, env.Cosign(), "verify-attestation", "--key", s.pub, "--type", "slsaprovenance1", "--policy", policy, img.repo+"@"+img.digest)
+		deny := writeFile(t, s.dir, "deny.rego", `package signature
+
+import rego.v1
+
+default allow := false
+
+allow if input.predicate.runDetails.builder.id == "https://example.com/other-builder"
+
+deny contains "built by another builder" if not allow
+`)
+		if _, err := runErr(s.authed, env.Cosign(), "verify-attestation", "--key", s.pub, "--type", "slsaprovenance1", "--policy", deny, img.repo+"@"+img.digest); err == nil {
+			t.Fatal("cosign verify-attestation passed a policy that denies")
+		}
+		_, stderr, code = s.verify(t, s.authed, img.repo+"@"+img.digest, "--policy", deny)
+		if code != 1 || !strings.Contains(stderr, "policy: ") || !strings.Contains(stderr, "built by another builder") {
+			t.Fatalf("chainseal with a denying policy: exit %d, want 1 naming the policy check and its reason: %s", code, stderr)
+		}
+	})
+
+	t.Run("KMS key (Vault transit)", func(t *testing.T) {
+		key := kubetest.Name("verify")
+		root := vaultClient(t, env, env.Must(t, "VAULT_TOKEN"))
+		if _, err := root.Logical().Write("transit/keys/"+key, map[string]any{"type": "ecdsa-p256"}); err != nil {
+			t.Fatalf("creating transit key: %v", err)
+		}
+		kms := s.pushAndSeal(t, "kms", "--config", "artifacts.pipelinerun.signer=kms", "--config", "signers.kms.kmsref=hashivault://"+key)
+		out, stderr, code := s.verify(t, s.authed, kms.repo+"@"+kms.digest, "--key", "hashivault://"+key)
+		if code != 0 {
+			t.Fatalf("exit %d\n%s\n%s", code, out, stderr)
+		}
+		_, stderr, code = s.verify(t, s.authed, kms.repo+"@"+kms.digest)
+		if code != 1 || !strings.Contains(stderr, "signature:") {
+			t.Fatalf("the team's file key on a KMS-signed image: exit %d: %s", code, stderr)
+		}
+		run(t, s.authed, env.Cosign(), "verify-attestation", "--key", "hashivault://"+key, "--type", "slsaprovenance1", kms.repo+"@"+kms.digest)
 	})
 
 	t.Run("policy flags that do not hold", func(t *testing.T) {
@@ -318,7 +360,7 @@ func (s *verifyStack) push(t *testing.T, name string) sealed {
 // pushAndSeal pushes an image and runs `chainseal sign` on a PipelineRun
 // whose build task reports it (IMAGE_URL/IMAGE_DIGEST) and whose clone task
 // reports the git source.
-func (s *verifyStack) pushAndSeal(t *testing.T, name string) sealed {
+func (s *verifyStack) pushAndSeal(t *testing.T, name string, signArgs ...string) sealed {
 	t.Helper()
 	img := s.push(t, name)
 	img.commit = tektontest.Digest(img.repo)[:40]
@@ -340,7 +382,7 @@ func (s *verifyStack) pushAndSeal(t *testing.T, name string) sealed {
 	if err := os.MkdirAll(results, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	files = append(files, "--results-dir", results)
+	files = append(append(files, "--results-dir", results), signArgs...)
 	objs := []any{r.PipelineRun}
 	for _, tr := range r.TaskRuns {
 		objs = append(objs, tr)
