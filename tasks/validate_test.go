@@ -103,8 +103,9 @@ func TestTektonValidatesTheTaskAndSamples(t *testing.T) {
 // The catalog holds a copy of the Task and RBAC; it must not drift.
 func TestCatalogCopyIsTheTask(t *testing.T) {
 	for src, dst := range map[string]string{
-		"chainseal.yaml": "../catalog/task/chainseal/0.1/chainseal.yaml",
-		"rbac.yaml":      "../catalog/task/chainseal/0.1/samples/rbac.yaml",
+		"chainseal.yaml":     "../catalog/task/chainseal/0.1/chainseal.yaml",
+		"rbac.yaml":          "../catalog/task/chainseal/0.1/samples/rbac.yaml",
+		"rbac-taskruns.yaml": "../catalog/task/chainseal/0.1/samples/rbac-taskruns.yaml",
 	} {
 		a, _ := os.ReadFile(src)
 		b, err := os.ReadFile(dst)

@@ -23,7 +23,7 @@ const exitNoArtifacts = 3
 
 type noArtifactsError struct{ error }
 
-func (noArtifactsError) ExitCode() int { return exitNoArtifacts }
+func (noArtifactsError) ExitCode() int   { return exitNoArtifacts }
 func (e noArtifactsError) Unwrap() error { return e.error }
 
 // build reads the run and turns it into what seal signs.
@@ -57,15 +57,18 @@ func (o *signOptions) build(ctx context.Context, tk tektonclient.Interface, cfg 
 		for _, p := range res.Problems {
 			log.Warn("not signed", "problem", p.String())
 		}
+		for _, sk := range res.SkippedTaskRuns {
+			log.Info("no TaskRun statement", "taskrun", sk.Name, "reason", sk.Reason)
+		}
 	}
-	if errors.Is(err, provenance.ErrNoArtifacts) {
-		return seal.Input{}, noArtifactsError{fmt.Errorf("PipelineRun %s/%s names no artifacts with a valid digest (IMAGE_URL/IMAGE_DIGEST, IMAGES, *_ARTIFACT_OUTPUTS, ...): nothing was signed", snap.PipelineRun.Namespace, snap.PipelineRun.Name)}
-	}
-	if err != nil {
+	// No artifacts at the pipeline level is not an error while TaskRun
+	// statements remain to be sealed.
+	noArtifacts := errors.Is(err, provenance.ErrNoArtifacts)
+	if err != nil && !noArtifacts {
 		return seal.Input{}, err
 	}
-	pr := storage.Object{Kind: "PipelineRun", Namespace: snap.PipelineRun.Namespace, Name: snap.PipelineRun.Name, UID: string(snap.PipelineRun.UID)}
 	var in seal.Input
+	pr := storage.Object{Kind: "PipelineRun", Namespace: snap.PipelineRun.Namespace, Name: snap.PipelineRun.Name, UID: string(snap.PipelineRun.UID)}
 	if cfg.PipelineRun.Enabled() {
 		for _, st := range res.Statements {
 			in.Statements = append(in.Statements, seal.Unsigned{
@@ -73,6 +76,19 @@ func (o *signOptions) build(ctx context.Context, tk tektonclient.Interface, cfg 
 				Subjects: subjects(st.Subjects), Signer: cfg.PipelineRun.Signer, Storage: cfg.PipelineRun.Storage,
 			})
 		}
+	}
+	for _, st := range res.TaskRunStatements {
+		storages := cfg.TaskRun.Storage
+		if !st.Wrapped() {
+			// A raw tekton payload has no subjects: there is no image to
+			// attach it to.
+			storages = without(storages, config.StorageOCI)
+		}
+		in.Statements = append(in.Statements, seal.Unsigned{
+			Object: storage.Object{Kind: "TaskRun", Namespace: st.Namespace, Name: st.Name, UID: st.UID},
+			Format: st.Format, PayloadType: st.PayloadType, Payload: st.Body,
+			Subjects: subjects(st.Subjects), Signer: cfg.TaskRun.Signer, Storage: storages,
+		})
 	}
 	if cfg.OCI.Enabled() {
 		for _, sig := range res.Signatures {
@@ -83,6 +99,12 @@ func (o *signOptions) build(ctx context.Context, tk tektonclient.Interface, cfg 
 			}
 		}
 	}
+	if len(in.Statements) == 0 {
+		if noArtifacts {
+			return seal.Input{}, noArtifactsError{fmt.Errorf("PipelineRun %s/%s names no artifacts with a valid digest (IMAGE_URL/IMAGE_DIGEST, IMAGES, *_ARTIFACT_OUTPUTS, ...): nothing was signed", snap.PipelineRun.Namespace, snap.PipelineRun.Name)}
+		}
+		return seal.Input{}, noArtifactsError{fmt.Errorf("nothing to sign for PipelineRun %s/%s: %s and %s are both none", snap.PipelineRun.Namespace, snap.PipelineRun.Name, config.KeyPipelineRunSigner, config.KeyTaskRunSigner)}
+	}
 	return in, nil
 }
 
@@ -90,6 +112,16 @@ func subjects(in []artifacts.Subject) []storage.Subject {
 	out := make([]storage.Subject, 0, len(in))
 	for _, s := range in {
 		out = append(out, storage.Subject{Name: s.Name, Digest: s.Digest})
+	}
+	return out
+}
+
+func without(list []string, name string) []string {
+	var out []string
+	for _, s := range list {
+		if s != name {
+			out = append(out, s)
+		}
 	}
 	return out
 }
