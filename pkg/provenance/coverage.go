@@ -9,6 +9,10 @@ import (
 // internalParameters (key "chainseal"): a finally task signs before its
 // PipelineRun completes, and a verifier must be able to tell.
 type coverage struct {
+	// Namespace and PipelineRun name the run, so a policy can require the
+	// namespace a build came from (chainseal verify --namespace).
+	Namespace   string `json:"namespace"`
+	PipelineRun string `json:"pipelineRun"`
 	// PipelineRunCompleted is false when the statement was made before the
 	// PipelineRun completed (the normal case for a finally task).
 	PipelineRunCompleted bool               `json:"pipelineRunCompleted"`
@@ -37,7 +41,7 @@ type coveredCustomRun struct {
 }
 
 func coverageOf(s *tekton.Snapshot) coverage {
-	c := coverage{PipelineRunCompleted: s.Complete(), TaskRuns: make([]coveredTaskRun, 0, len(s.TaskRuns)), Excluded: s.Excluded}
+	c := coverage{Namespace: s.PipelineRun.Namespace, PipelineRun: s.PipelineRun.Name, PipelineRunCompleted: s.Complete(), TaskRuns: make([]coveredTaskRun, 0, len(s.TaskRuns)), Excluded: s.Excluded}
 	if cond := s.PipelineRun.Status.GetCondition(apis.ConditionSucceeded); cond != nil {
 		c.PipelineRunReason = cond.Reason
 	}
