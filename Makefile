@@ -7,7 +7,7 @@ export GOFLAGS := -buildvcs=false
 GO_TEST_FLAGS ?= -count=1 -timeout 45m
 FUZZTIME ?= 15s
 
-.PHONY: all build test unit fuzz demo stack-up stack-down stack-build bench clean
+.PHONY: all build test fuzz demo stack-up stack-down stack-build bench clean bundle
 
 all: build
 
@@ -24,14 +24,13 @@ stack-down:
 	test/stack/down
 
 ## test: unit, integration and e2e tests against the real local stack.
+## The Chains compatibility test is its own module (test/compat/run).
 test: stack-up
 	go vet ./...
 	go test $(GO_TEST_FLAGS) ./...
+	test/compat/run -count=1
 	$(MAKE) fuzz
 
-## unit: the tests that need no stack (they fail loudly if they do).
-unit:
-	go test $(GO_TEST_FLAGS) ./pkg/...
 
 ## fuzz: a short run of every fuzz target, as CI does.
 fuzz:
@@ -45,6 +44,14 @@ fuzz:
 ## demo: the real local stack, a signed pipeline, verified by cosign and rekor-cli.
 demo: stack-up
 	go run ./test/demo
+
+## bundle: ko builds and pushes the image, and the Task goes out as a Tekton
+## bundle to BUNDLE_REPO (default: the local stack's registry; then the stack
+## is started). Reproducible: created time = the last commit (SOURCE_DATE_EPOCH).
+## See docs/release.md.
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+bundle: $(if $(BUNDLE_REPO),,stack-up)
+	SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) go run ./cmd/bundle
 
 bench:
 	go test -run '^$$' -bench . -benchmem ./pkg/...
