@@ -1,0 +1,47 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+)
+
+// koResolve runs `ko resolve -B -f file`: ko builds cmd/chainseal, pushes it
+// to the image repository and prints file with every ko:// reference
+// replaced by repository@digest.
+func koResolve(ctx context.Context, o options, env []string, file string) ([]byte, error) {
+	if o.imageRepo == "" {
+		return nil, fmt.Errorf("%s names ko:// images: set KO_DOCKER_REPO (or -image-repo) to where ko should push them", file)
+	}
+	bin := o.ko
+	if bin == "" {
+		bin = "ko"
+	}
+	args := []string{"resolve", "-B", "-f", file}
+	if o.platform != "" {
+		args = append(args, "--platform", o.platform)
+	}
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Env = append(env, "KO_DOCKER_REPO="+o.imageRepo)
+	// ko reads .ko.yaml by default; ours is ko.yaml (see its header).
+	if os.Getenv("KO_CONFIG_PATH") == "" {
+		cmd.Env = append(cmd.Env, "KO_CONFIG_PATH=ko.yaml")
+	}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return nil, fmt.Errorf("%s %s: %w\n%s", bin, strings.Join(args, " "), err, lastLines(stderr.String(), 20))
+	}
+	return stdout.Bytes(), nil
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
