@@ -11,14 +11,14 @@ import (
 	"slices"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/authn"
-	tektonclient "github.com/tektoncd/pipeline/pkg/client/clientset/versioned"
 	"github.com/spf13/cobra"
+	tektonclient "github.com/tektoncd/pipeline/pkg/client/clientset/versioned"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/chainseal/chainseal/pkg/config"
+	"github.com/chainseal/chainseal/pkg/registryauth"
 	"github.com/chainseal/chainseal/pkg/seal"
 	"github.com/chainseal/chainseal/pkg/signing"
 	"github.com/chainseal/chainseal/pkg/storage"
@@ -46,6 +46,7 @@ type signOptions struct {
 	dryRun         bool
 	strict         bool
 	logFormat      string
+	serviceAccount string
 }
 
 func newSignCommand() *cobra.Command {
@@ -79,6 +80,7 @@ Run as a finally task (see tasks/chainseal.yaml), or from a workstation with
 	f.BoolVar(&o.dryRun, "dry-run", false, "print the unsigned statements, one JSON document per line, and sign and store nothing")
 	f.BoolVar(&o.strict, "strict", false, "fail on an invalid digest in a type-hinted result (chainseal.strict-digests)")
 	f.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
+	f.StringVar(&o.serviceAccount, "service-account", "chainseal", "ServiceAccount whose imagePullSecrets hold registry credentials (tried before $DOCKER_CONFIG; '' to skip)")
 	return cmd
 }
 
@@ -137,7 +139,8 @@ func (o *signOptions) run(ctx context.Context, stdout, stderr io.Writer) error {
 
 	names := usedBackends(in)
 	backends, err := storage.Open(ctx, names, storage.Deps{
-		Config: cfg, Kube: kube, Tekton: tk, Keychain: authn.DefaultKeychain, Log: log,
+		Config: cfg, Kube: kube, Tekton: tk, Log: log,
+		Keychain: registryauth.Keychain(ctx, kube, o.namespace, o.serviceAccount, log),
 	})
 	if err != nil {
 		return err
@@ -267,5 +270,5 @@ func since(t time.Time) string { return time.Since(t).Round(time.Millisecond).St
 // usageError exits with 2, as a bad flag does.
 type usageError struct{ error }
 
-func (usageError) ExitCode() int { return 2 }
+func (usageError) ExitCode() int   { return 2 }
 func (e usageError) Unwrap() error { return e.error }
