@@ -91,6 +91,7 @@ root, bundle or policy file that does not parse).`,
 	f.StringVar(&o.req.SourceDigest, "source-digest", "", "require a resolved dependency with this digest (ALG:HEX, or HEX); with --source-uri, the same dependency")
 	f.DurationVar(&o.req.MaxAge, "max-age", 0, "require the build to have finished at most this long ago (e.g. 24h)")
 	f.BoolVar(&o.req.AllTasksSucceeded, "require-all-tasks-succeeded", false, "require every TaskRun the provenance covers to have succeeded")
+	f.StringArrayVar(&o.req.Hermetic, "require-hermetic", nil, "require a pipeline task (repeatable, or all) to have run in Tekton's hermetic execution mode")
 	f.StringVar(&o.policy, "policy", "", "Rego policy file over the in-toto statement (package signature, rule allow; as cosign verify-attestation --policy)")
 	return cmd
 }

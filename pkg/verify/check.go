@@ -27,6 +27,7 @@ const (
 	CheckSource         = "source"
 	CheckMaxAge         = "max-age"
 	CheckTasksSucceeded = "tasks-succeeded"
+	CheckHermetic       = "hermetic"
 	CheckPolicy         = "policy"
 )
 

@@ -26,6 +26,9 @@ type Requirements struct {
 	// AllTasksSucceeded requires every TaskRun the statement covers to
 	// have succeeded.
 	AllTasksSucceeded bool
+	// Hermetic lists pipeline tasks that must have run in Tekton's hermetic
+	// execution mode (no network); "all" means every covered task.
+	Hermetic []string
 }
 
 func (r Requirements) validate() error {
@@ -54,6 +57,7 @@ func (r Requirements) names() []string {
 	add(r.SourceURI != "" || r.SourceDigest != "", CheckSource)
 	add(r.MaxAge > 0, CheckMaxAge)
 	add(r.AllTasksSucceeded, CheckTasksSucceeded)
+	add(len(r.Hermetic) > 0, CheckHermetic)
 	return out
 }
 
@@ -79,6 +83,8 @@ func (r Requirements) check(st *statement, now time.Time) []Check {
 			out = append(out, r.checkAge(p, now))
 		case CheckTasksSucceeded:
 			out = append(out, checkTasks(p))
+		case CheckHermetic:
+			out = append(out, r.checkHermetic(p))
 		}
 	}
 	return out
@@ -179,6 +185,43 @@ func checkTasks(p provenance) Check {
 		return fail(CheckTasksSucceeded, fmt.Sprintf("%d of %d TaskRuns failed: %s", len(failed), len(c.TaskRuns), strings.Join(failed, ", ")))
 	}
 	return pass(CheckTasksSucceeded, fmt.Sprintf("all %d TaskRuns the statement covers succeeded", len(c.TaskRuns)))
+}
+
+// checkHermetic requires the named pipeline tasks (or all) to have run
+// hermetically, as Tekton enforced it; a requested but unenforced hermetic
+// mode fails with Tekton's reason.
+func (r Requirements) checkHermetic(p provenance) Check {
+	c := p.coverage
+	if c == nil {
+		return fail(CheckHermetic, "the statement has no chainseal coverage record, so how the tasks ran is unknown")
+	}
+	all := slices.Contains(r.Hermetic, "all")
+	seen := map[string]bool{}
+	var bad []string
+	for _, tr := range c.TaskRuns {
+		if !all && !slices.Contains(r.Hermetic, tr.PipelineTask) {
+			continue
+		}
+		seen[tr.PipelineTask] = true
+		switch {
+		case tr.Hermetic:
+		case tr.NotEnforced != "":
+			bad = append(bad, fmt.Sprintf("%s (%s)", tr.PipelineTask, tr.NotEnforced))
+		default:
+			bad = append(bad, fmt.Sprintf("%s (ran with network access)", tr.PipelineTask))
+		}
+	}
+	if !all {
+		for _, want := range r.Hermetic {
+			if !seen[want] {
+				bad = append(bad, fmt.Sprintf("%s (no such task in the provenance)", want))
+			}
+		}
+	}
+	if len(bad) > 0 {
+		return fail(CheckHermetic, "not hermetic: "+strings.Join(bad, "; "))
+	}
+	return pass(CheckHermetic, fmt.Sprintf("%d TaskRuns ran hermetically", len(seen)))
 }
 
 // cutDigest splits ALG:HEX for the algorithms chainseal writes.

@@ -60,6 +60,10 @@ func TestRequirements(t *testing.T) {
 		{"all tasks succeeded", "slsa1-bundle.json", Requirements{AllTasksSucceeded: true}, Pass, "all 2 TaskRuns"},
 		{"a task failed", "slsa1-failed-task.json", Requirements{AllTasksSucceeded: true}, Fail, "1 of 2 TaskRuns failed: release-7q2xk-integration (pipeline task integration)"},
 		{"namespace not recorded", "slsa1-bundle.json", Requirements{Namespace: "payments"}, Fail, "does not record the PipelineRun's namespace"},
+		{"hermetic task", "slsa1-hermetic.json", Requirements{Hermetic: []string{"build"}}, Pass, "1 TaskRuns ran hermetically"},
+		{"hermetic requested, not enforced", "slsa1-hermetic.json", Requirements{Hermetic: []string{"build", "test"}}, Fail, `test (hermetic execution was requested, but Tekton enforces it only with enable-api-fields "alpha"`},
+		{"hermetic all", "slsa1-hermetic.json", Requirements{Hermetic: []string{"all"}}, Fail, "publish (ran with network access)"},
+		{"hermetic unknown task", "slsa1-hermetic.json", Requirements{Hermetic: []string{"deploy"}}, Fail, "deploy (no such task in the provenance)"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -63,6 +63,8 @@ type coverage struct {
 		PipelineTask string `json:"pipelineTask"`
 		Finally      bool   `json:"finally"`
 		Succeeded    bool   `json:"succeeded"`
+		Hermetic     bool   `json:"hermetic"`
+		NotEnforced  string `json:"hermeticNotEnforced"`
 	} `json:"taskRuns"`
 	Excluded []struct {
 		Name         string `json:"name"`
