@@ -10,7 +10,6 @@ import (
 	"github.com/chainseal/chainseal/internal/stacktest"
 	"github.com/chainseal/chainseal/pkg/tekton"
 	"github.com/chainseal/chainseal/pkg/tekton/tektontest"
-	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 	"github.com/tektoncd/pipeline/pkg/client/clientset/versioned"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -22,36 +21,7 @@ import (
 // as the Tekton controller does. It returns the PipelineRun's real UID.
 func apply(t *testing.T, c versioned.Interface, r *tektontest.Run) types.UID {
 	t.Helper()
-	ctx := context.Background()
-	pr := r.PipelineRun.DeepCopy()
-	status := pr.Status
-	pr.ObjectMeta = metav1.ObjectMeta{Name: pr.Name, Namespace: pr.Namespace, Labels: pr.Labels}
-	pr.Status = v1.PipelineRunStatus{}
-	created, err := c.TektonV1().PipelineRuns(pr.Namespace).Create(ctx, pr, metav1.CreateOptions{})
-	if err != nil {
-		t.Fatalf("creating PipelineRun %s: %v", pr.Name, err)
-	}
-	created.Status = status
-	if _, err := c.TektonV1().PipelineRuns(pr.Namespace).UpdateStatus(ctx, created, metav1.UpdateOptions{}); err != nil {
-		t.Fatalf("updating the status of PipelineRun %s: %v", pr.Name, err)
-	}
-	for _, tr := range r.TaskRuns {
-		tr = tr.DeepCopy()
-		st := tr.Status
-		tr.ObjectMeta = metav1.ObjectMeta{Name: tr.Name, Namespace: tr.Namespace, Labels: tr.Labels, OwnerReferences: tr.OwnerReferences}
-		tr.Labels["tekton.dev/pipelineRunUID"] = string(created.UID)
-		tr.OwnerReferences[0].UID = created.UID
-		tr.Status = v1.TaskRunStatus{}
-		got, err := c.TektonV1().TaskRuns(tr.Namespace).Create(ctx, tr, metav1.CreateOptions{})
-		if err != nil {
-			t.Fatalf("creating TaskRun %s: %v", tr.Name, err)
-		}
-		got.Status = st
-		if _, err := c.TektonV1().TaskRuns(tr.Namespace).UpdateStatus(ctx, got, metav1.UpdateOptions{}); err != nil {
-			t.Fatalf("updating the status of TaskRun %s: %v", tr.Name, err)
-		}
-	}
-	return created.UID
+	return kubetest.ApplyRun(t, c, r.PipelineRun, r.TaskRuns)
 }
 
 // TestFromAPIOnTheRealAPIServer reads a run through the kube-apiserver of

@@ -175,7 +175,7 @@ func (r *rerunCase) expectOne(t *testing.T) {
 	}
 }
 
-func buildChainseal(t *testing.T) string {
+func buildChainseal(t testing.TB) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "chainseal")
 	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/chainseal").CombinedOutput(); err != nil {
@@ -186,7 +186,7 @@ func buildChainseal(t *testing.T) string {
 
 // writeECKey writes an unencrypted PKCS#8 ECDSA P-256 key, as x509.pem in a
 // signing Secret, and its public key beside it.
-func writeECKey(t *testing.T, path string) {
+func writeECKey(t testing.TB, path string) {
 	t.Helper()
 	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -211,7 +211,7 @@ func writeECKey(t *testing.T, path string) {
 	}
 }
 
-func writeTokenKubeconfig(t *testing.T, env *stacktest.Env, path, token string) {
+func writeTokenKubeconfig(t testing.TB, env *stacktest.Env, path, token string) {
 	t.Helper()
 	kc := "apiVersion: v1\nkind: Config\nclusters:\n- name: stack\n  cluster:\n    server: " + env.KubeAPIURL() +
 		"\n    certificate-authority: " + env.KubeCAFile() + "\nusers:\n- name: sa\n  user:\n    token: " + token +
