@@ -80,6 +80,9 @@ func TestBundle(t *testing.T) {
 	if !ok {
 		t.Fatalf("resolved a %T, want a *v1.Task", obj)
 	}
+	if len(task.Spec.Steps) != 1 {
+		t.Fatalf("the bundled Task has %d steps, want 1", len(task.Spec.Steps))
+	}
 	image := task.Spec.Steps[0].Image
 	if !regexp.MustCompile(`^` + regexp.QuoteMeta(reg) + `/chainseal/chainseal@sha256:[0-9a-f]{64}$`).MatchString(image) {
 		t.Fatalf("the bundled Task's image %q is not pinned to the pushed chainseal image", image)
