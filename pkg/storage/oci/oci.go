@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	ociremote "github.com/sigstore/cosign/v2/pkg/oci/remote"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/chainseal/chainseal/pkg/config"
 	"github.com/chainseal/chainseal/pkg/storage"
@@ -69,8 +70,10 @@ func (b *Backend) Name() string { return Name }
 
 // Store implements storage.Backend: every DSSE attestation goes to the .att
 // tag of each image among its subjects, every image signature to the .sig
-// tag of its image. It stops at the first failure and returns what it stored
-// so far; storing again completes the rest without duplicates.
+// tag of its image. Writes to different tags run in parallel (each is a
+// read-modify-write of its own tag; most of the time is round trips); writes
+// to the same tag run in order. On failure it returns what it stored; storing
+// again completes the rest without duplicates.
 func (b *Backend) Store(ctx context.Context, batch storage.Batch) (storage.Receipt, error) {
 	start := time.Now()
 	r := storage.Receipt{Backend: Name}
@@ -78,13 +81,63 @@ func (b *Backend) Store(ctx context.Context, batch storage.Batch) (storage.Recei
 	if err != nil {
 		return r, fmt.Errorf("oci: setting up registry clients: %w", err)
 	}
+	jobs, err := b.jobs(ctx, batch)
+	if err != nil {
+		return r, err
+	}
+	locs := make([]string, len(jobs))
+	errs := make([]error, len(jobs))
+	byTag := map[string][]int{}
+	var tags []string
+	for i, j := range jobs {
+		if _, ok := byTag[j.tag]; !ok {
+			tags = append(tags, j.tag)
+		}
+		byTag[j.tag] = append(byTag[j.tag], i)
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(parallelWrites)
+	for _, tag := range tags {
+		g.Go(func() error {
+			for _, i := range byTag[tag] {
+				if locs[i], errs[i] = jobs[i].run(gctx); errs[i] != nil {
+					return errs[i]
+				}
+			}
+			return nil
+		})
+	}
+	werr := g.Wait()
 	seen := map[string]bool{}
-	add := func(loc string) {
-		if !seen[loc] {
+	for i, loc := range locs {
+		if errs[i] == nil && loc != "" && !seen[loc] {
 			seen[loc] = true
 			r.Locations = append(r.Locations, loc)
 		}
 	}
+	if werr != nil {
+		for _, e := range errs {
+			if e != nil {
+				return r, e // the first failure in batch order, not in time
+			}
+		}
+		return r, werr
+	}
+	b.o.log.Info("oci: stored", "locations", len(r.Locations), "duration", time.Since(start))
+	return r, nil
+}
+
+// parallelWrites bounds concurrent tag writes per Store.
+const parallelWrites = 4
+
+// job writes one attestation or signature to one tag.
+type job struct {
+	tag string
+	run func(context.Context) (string, error)
+}
+
+func (b *Backend) jobs(ctx context.Context, batch storage.Batch) ([]job, error) {
+	var out []job
 	for _, a := range batch.Attestations {
 		if len(a.Envelope) == 0 {
 			continue // formats signed raw have no cosign form in a registry
@@ -95,27 +148,30 @@ func (b *Backend) Store(ctx context.Context, batch storage.Batch) (storage.Recei
 				if b.o.encoding == config.EncodingSigstoreBundle {
 					attach = b.attestBundle
 				}
-				loc, err := attach(ctx, d, a)
-				if err != nil {
-					return r, fmt.Errorf("oci: attaching the attestation of %s to %s: %w", a.Object, d, err)
-				}
-				add(loc)
+				out = append(out, job{tag: d.String() + ".att", run: func(ctx context.Context) (string, error) {
+					loc, err := attach(ctx, d, a)
+					if err != nil {
+						return "", fmt.Errorf("oci: attaching the attestation of %s to %s: %w", a.Object, d, err)
+					}
+					return loc, nil
+				}})
 			}
 		}
 	}
 	for _, s := range batch.Images {
 		d, err := name.NewDigest(s.Image, b.nameOpts...)
 		if err != nil {
-			return r, fmt.Errorf("oci: signature of %q: not an image digest reference: %w", s.Image, err)
+			return nil, fmt.Errorf("oci: signature of %q: not an image digest reference: %w", s.Image, err)
 		}
-		loc, err := b.sign(ctx, d, s)
-		if err != nil {
-			return r, fmt.Errorf("oci: attaching the signature of %s: %w", d, err)
-		}
-		add(loc)
+		out = append(out, job{tag: d.String() + ".sig", run: func(ctx context.Context) (string, error) {
+			loc, err := b.sign(ctx, d, s)
+			if err != nil {
+				return "", fmt.Errorf("oci: attaching the signature of %s: %w", d, err)
+			}
+			return loc, nil
+		}})
 	}
-	b.o.log.Info("oci: stored", "locations", len(r.Locations), "duration", time.Since(start))
-	return r, nil
+	return out, nil
 }
 
 func (b *Backend) remoteOpts(ctx context.Context) []remote.Option {
