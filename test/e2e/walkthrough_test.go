@@ -140,7 +140,12 @@ func TestCosignKeyPairFromK8sSecret(t *testing.T) {
 	ns := kubetest.Namespace(t, admin, "cosign-k8s")
 	run(t, env.Environ(), env.Kubectl(), "apply", "-n", ns, "-f", "../../tasks/rbac.yaml")
 	userEnv := append(env.Environ(), "COSIGN_PASSWORD=k8s-secret-password", "DOCKER_CONFIG="+filepath.Join(work, "docker"), "TUF_ROOT="+filepath.Join(work, "tuf"))
-	run(t, userEnv, env.Cosign(), "generate-key-pair", "k8s://"+ns+"/chainseal-signing")
+	// It also writes cosign.pub to the working directory: keep that in work.
+	gen := exec.Command(env.Cosign(), "generate-key-pair", "k8s://"+ns+"/chainseal-signing")
+	gen.Dir, gen.Env = work, userEnv
+	if out, err := gen.CombinedOutput(); err != nil {
+		t.Fatalf("cosign generate-key-pair k8s://: %v\n%s", err, out)
+	}
 
 	run(t, userEnv, env.Crane(), "auth", "login", env.Registry(), "-u", env.RegistryUsername(), "-p", env.RegistryPassword())
 	layer := filepath.Join(work, "layer.tar")
