@@ -3,21 +3,15 @@ package verify
 import (
 	"bytes"
 	"context"
-	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"encoding/json"
-	"io"
-	"log"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/chainseal/chainseal/internal/sigtest"
+
 	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/registry"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	cbundle "github.com/sigstore/cosign/v2/pkg/cosign/bundle"
@@ -25,7 +19,6 @@ import (
 	ociremote "github.com/sigstore/cosign/v2/pkg/oci/remote"
 	"github.com/sigstore/cosign/v2/pkg/oci/static"
 	ctypes "github.com/sigstore/cosign/v2/pkg/types"
-	"github.com/sigstore/sigstore/pkg/cryptoutils"
 	"github.com/sigstore/sigstore/pkg/signature"
 	sigdsse "github.com/sigstore/sigstore/pkg/signature/dsse"
 )
@@ -48,27 +41,13 @@ type testKey struct {
 
 func newTestKey(t testing.TB) testKey {
 	t.Helper()
-	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sv, err := signature.LoadECDSASignerVerifier(priv, crypto.SHA256)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pub, err := cryptoutils.MarshalPublicKeyToPEM(priv.Public())
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := filepath.Join(t.TempDir(), "cosign.pub")
-	if err := os.WriteFile(p, pub, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	sk := sigtest.NewKey(t)
+	p := sk.PubFile(t)
 	k, err := LoadKey(context.Background(), p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return testKey{sv: sv, pem: p, key: k}
+	return testKey{sv: sk.SV, pem: p, key: k}
 }
 
 // sign wraps the statement in a DSSE envelope signed by k.
@@ -105,10 +84,7 @@ func statementFor(t testing.TB, d name.Digest) []byte {
 // inProcessRegistry is go-containerregistry's registry, for tests of this
 // package alone; the e2e tests use the stack's registry.
 func inProcessRegistry(t testing.TB) string {
-	t.Helper()
-	s := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
-	t.Cleanup(s.Close)
-	return strings.TrimPrefix(s.URL, "http://")
+	return sigtest.Registry(t)
 }
 
 // pushRandom pushes a random image as repo:latest and returns its digest.

@@ -2,27 +2,19 @@ package oci_test
 
 import (
 	"bytes"
-	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"encoding/json"
-	"io"
-	"log"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/sigstore/sigstore/pkg/cryptoutils"
 	"github.com/sigstore/sigstore/pkg/signature"
 	sigdsse "github.com/sigstore/sigstore/pkg/signature/dsse"
 	"github.com/sigstore/sigstore/pkg/signature/payload"
 
+	"github.com/chainseal/chainseal/internal/sigtest"
 	"github.com/chainseal/chainseal/pkg/storage"
 )
 
@@ -33,20 +25,8 @@ type testKey struct {
 }
 
 func newTestKey(t testing.TB) testKey {
-	t.Helper()
-	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sv, err := signature.LoadECDSASignerVerifier(priv, crypto.SHA256)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pub, err := cryptoutils.MarshalPublicKeyToPEM(priv.Public())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return testKey{sv: sv, pubPEM: pub}
+	k := sigtest.NewKey(t)
+	return testKey{sv: k.SV, pubPEM: k.PubPEM}
 }
 
 // statement is a minimal SLSA v1 provenance naming the image.
@@ -104,10 +84,7 @@ func (k testKey) imageSignature(t testing.TB, d name.Digest) storage.ImageSignat
 // inProcessRegistry is go-containerregistry's registry, for unit tests of
 // single functions; acceptance tests use the stack's docker-registry.
 func inProcessRegistry(t testing.TB) string {
-	t.Helper()
-	s := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
-	t.Cleanup(s.Close)
-	return strings.TrimPrefix(s.URL, "http://")
+	return sigtest.Registry(t)
 }
 
 // pushRandom pushes a random image and returns its repository and digest.

@@ -4,9 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"net/http/httputil"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -76,35 +74,6 @@ func mustRun(t testing.TB, environ []string, bin string, args ...string) string 
 		t.Fatalf("%s %s: %v\n%s", filepath.Base(bin), strings.Join(args, " "), err, out)
 	}
 	return out
-}
-
-// faultyProxy is a reverse proxy in front of a real server that answers 503
-// to the next n requests (or all of them) and counts the bytes it is sent.
-type faultyProxy struct {
-	*httptest.Server
-	failNext atomic.Int32
-	failAll  atomic.Bool
-	failed   atomic.Int32
-}
-
-func newFaultyProxy(t testing.TB, target string) *faultyProxy {
-	t.Helper()
-	u, err := url.Parse(target)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &faultyProxy{}
-	rp := httputil.NewSingleHostReverseProxy(u)
-	p.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if p.failAll.Load() || p.failNext.Add(-1) >= 0 {
-			p.failed.Add(1)
-			http.Error(w, "unavailable", http.StatusServiceUnavailable)
-			return
-		}
-		rp.ServeHTTP(w, r)
-	}))
-	t.Cleanup(p.Close)
-	return p
 }
 
 // countingTransport counts the bytes of every request it sends (headers

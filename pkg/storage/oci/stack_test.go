@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
+	"github.com/chainseal/chainseal/internal/sigtest"
 	"github.com/chainseal/chainseal/internal/stacktest"
 	"github.com/chainseal/chainseal/pkg/storage"
 	"github.com/chainseal/chainseal/pkg/storage/oci"
@@ -186,7 +187,7 @@ func TestCosignRepository(t *testing.T) {
 func TestRegistryFaultsThenRerun(t *testing.T) {
 	env := stacktest.Load(t)
 	ctx := context.Background()
-	p := newFaultyProxy(t, "http://"+env.Must(t, "REGISTRY"))
+	p := sigtest.NewFaultyProxy(t, "http://"+env.Must(t, "REGISTRY"))
 	host := strings.TrimPrefix(p.URL, "http://")
 	repo, d := pushRandom(t, host+"/chainseal/faults", stackRemote(t, env)...)
 	k := newTestKey(t)
@@ -200,7 +201,7 @@ func TestRegistryFaultsThenRerun(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	p.failAll.Store(true)
+	p.FailAll.Store(true)
 	_, err = b.Store(ctx, batch)
 	if err == nil || !strings.HasPrefix(err.Error(), "oci: ") || !strings.Contains(err.Error(), d.String()) {
 		t.Fatalf("err = %v, want one naming the oci backend and %s", err, d)
@@ -208,11 +209,11 @@ func TestRegistryFaultsThenRerun(t *testing.T) {
 	if strings.Contains(err.Error(), env.Must(t, "REGISTRY_PASSWORD")) {
 		t.Fatal("the error shows the registry password")
 	}
-	if p.failed.Load() < 2 {
-		t.Errorf("%d requests failed before giving up, want retries", p.failed.Load())
+	if p.Failed.Load() < 2 {
+		t.Errorf("%d requests failed before giving up, want retries", p.Failed.Load())
 	}
-	p.failAll.Store(false)
-	p.failNext.Store(2) // and a transient blip during the re-run
+	p.FailAll.Store(false)
+	p.FailNext.Store(2) // and a transient blip during the re-run
 	if _, err := b.Store(ctx, batch); err != nil {
 		t.Fatalf("re-run: %v", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/chainseal/chainseal/internal/sigtest"
 	"github.com/chainseal/chainseal/internal/stacktest"
 	"github.com/chainseal/chainseal/pkg/storage"
 	"github.com/chainseal/chainseal/pkg/transparency/rekor"
@@ -14,7 +15,7 @@ import (
 // including the proof and SET checks; bytes counted by a proxy.
 func BenchmarkLog(b *testing.B) {
 	env := stacktest.Load(b)
-	p := newFaultyProxy(b, env.Must(b, "REKOR_URL"))
+	p := sigtest.NewFaultyProxy(b, env.Must(b, "REKOR_URL"))
 	c, err := rekor.New(p.URL, rekor.WithPublicKey(rekorKey(b, env)))
 	if err != nil {
 		b.Fatal(err)
@@ -36,5 +37,5 @@ func BenchmarkLog(b *testing.B) {
 		}
 	}
 	b.StopTimer()
-	b.ReportMetric(float64(p.reqBytes.Load())/float64(2*b.N), "B-sent/entry")
+	b.ReportMetric(float64(p.ReqBytes.Load())/float64(2*b.N), "B-sent/entry")
 }

@@ -2,27 +2,19 @@ package rekor_test
 
 import (
 	"bytes"
-	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"os/exec"
-	"sync/atomic"
 	"testing"
 
-	"github.com/sigstore/sigstore/pkg/cryptoutils"
 	"github.com/sigstore/sigstore/pkg/signature"
 	sigdsse "github.com/sigstore/sigstore/pkg/signature/dsse"
 
+	"github.com/chainseal/chainseal/internal/sigtest"
 	"github.com/chainseal/chainseal/internal/stacktest"
 	"github.com/chainseal/chainseal/pkg/storage"
 )
@@ -33,20 +25,8 @@ type testKey struct {
 }
 
 func newTestKey(t testing.TB) testKey {
-	t.Helper()
-	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sv, err := signature.LoadECDSASignerVerifier(priv, crypto.SHA256)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pub, err := cryptoutils.MarshalPublicKeyToPEM(priv.Public())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return testKey{sv: sv, pubPEM: pub}
+	k := sigtest.NewKey(t)
+	return testKey{sv: k.SV, pubPEM: k.PubPEM}
 }
 
 // randomDigest stands for an image nobody else has logged.
@@ -102,39 +82,6 @@ func rekorKey(t testing.TB, env *stacktest.Env) []byte {
 		t.Fatal(err)
 	}
 	return b
-}
-
-// faultyProxy is a reverse proxy in front of the real Rekor that answers
-// 503 to the next n requests (or all), and counts the bytes it is sent.
-type faultyProxy struct {
-	*httptest.Server
-	failNext atomic.Int32
-	failAll  atomic.Bool
-	failed   atomic.Int32
-	reqBytes atomic.Int64
-}
-
-func newFaultyProxy(t testing.TB, target string) *faultyProxy {
-	t.Helper()
-	u, err := url.Parse(target)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &faultyProxy{}
-	rp := httputil.NewSingleHostReverseProxy(u)
-	p.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if dump, err := httputil.DumpRequest(r, true); err == nil {
-			p.reqBytes.Add(int64(len(dump)))
-		}
-		if p.failAll.Load() || p.failNext.Add(-1) >= 0 {
-			p.failed.Add(1)
-			http.Error(w, "unavailable", http.StatusServiceUnavailable)
-			return
-		}
-		rp.ServeHTTP(w, r)
-	}))
-	t.Cleanup(p.Close)
-	return p
 }
 
 // rekorCLI runs the stack's rekor-cli against the log.

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chainseal/chainseal/internal/sigtest"
 	"github.com/chainseal/chainseal/internal/stacktest"
 	"github.com/chainseal/chainseal/pkg/storage"
 	"github.com/chainseal/chainseal/pkg/transparency/rekor"
@@ -174,7 +175,7 @@ func TestKeyFetchedOnlyWhenAllowed(t *testing.T) {
 func TestUnavailableThenBack(t *testing.T) {
 	env := stacktest.Load(t)
 	ctx := context.Background()
-	p := newFaultyProxy(t, env.Must(t, "REKOR_URL"))
+	p := sigtest.NewFaultyProxy(t, env.Must(t, "REKOR_URL"))
 	c, err := rekor.New(p.URL, rekor.WithPublicKey(rekorKey(t, env)), rekor.WithRetries(3, 10*time.Millisecond, 100*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
@@ -182,22 +183,22 @@ func TestUnavailableThenBack(t *testing.T) {
 	k := newTestKey(t)
 	img := randomDigest(t)
 
-	p.failNext.Store(2)
+	p.FailNext.Store(2)
 	b := storage.Batch{Attestations: []storage.Attestation{k.attestation(t, img)}}
 	if err := c.Log(ctx, &b); err != nil {
 		t.Fatalf("after two 503s: %v", err)
 	}
-	if p.failed.Load() != 2 || b.Attestations[0].Transparency == nil {
-		t.Fatalf("failed=%d entry=%v", p.failed.Load(), b.Attestations[0].Transparency)
+	if p.Failed.Load() != 2 || b.Attestations[0].Transparency == nil {
+		t.Fatalf("failed=%d entry=%v", p.Failed.Load(), b.Attestations[0].Transparency)
 	}
 
-	p.failAll.Store(true)
+	p.FailAll.Store(true)
 	b2 := storage.Batch{Images: []storage.ImageSignature{k.imageSignature(t, img)}}
 	err = c.Log(ctx, &b2)
 	if err == nil || !strings.Contains(err.Error(), "rekor "+p.URL) || !strings.Contains(err.Error(), "503") {
 		t.Fatalf("err = %v, want one naming rekor, the URL and 503", err)
 	}
-	p.failAll.Store(false)
+	p.FailAll.Store(false)
 	if err := c.Log(ctx, &b2); err != nil {
 		t.Fatalf("re-run: %v", err)
 	}
