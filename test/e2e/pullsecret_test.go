@@ -13,7 +13,6 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/chainseal/chainseal/internal/demo"
 	"github.com/chainseal/chainseal/internal/kubetest"
 	"github.com/chainseal/chainseal/internal/stacktest"
 )
@@ -26,11 +25,10 @@ func TestRegistryCredentialsFromImagePullSecrets(t *testing.T) {
 	t.Parallel()
 	env := stacktest.Load(t)
 	bin := buildChainseal(t)
-	work := t.TempDir()
 	ctx := context.Background()
 	admin := kubetest.Admin(t, env)
-	ns := kubetest.Namespace(t, admin, "pullsecret")
-	run(t, env.Environ(), env.Kubectl(), "apply", "-n", ns, "-f", "../../tasks/rbac.yaml")
+	f := newBuildFixture(t, env, "pullsecret")
+	ns := f.ns
 
 	auth := base64.StdEncoding.EncodeToString([]byte(env.RegistryUsername() + ":" + env.RegistryPassword()))
 	cfg, _ := json.Marshal(map[string]any{"auths": map[string]any{env.Registry(): map[string]string{"auth": auth}}})
@@ -48,26 +46,11 @@ func TestRegistryCredentialsFromImagePullSecrets(t *testing.T) {
 	if _, err := admin.CoreV1().ServiceAccounts(ns).Update(ctx, sa, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-
-	userEnv := append(env.Environ(), "DOCKER_CONFIG="+filepath.Join(work, "user-docker"), "TUF_ROOT="+filepath.Join(work, "tuf"))
-	run(t, userEnv, env.Crane(), "auth", "login", env.Registry(), "-u", env.RegistryUsername(), "-p", env.RegistryPassword())
-	layer := filepath.Join(work, "layer.tar")
-	writeTar(t, layer, "app", ns)
-	repo := env.Registry() + "/" + ns + "/app"
-	run(t, userEnv, env.Crane(), "append", "-f", layer, "-t", repo+":latest")
-	digest := strings.TrimSpace(run(t, userEnv, env.Crane(), "digest", repo+":latest"))
-	b, err := demo.CreateBuild(ctx, kubetest.AdminTekton(t, env), ns, "release", repo, digest)
-	if err != nil {
-		t.Fatal(err)
-	}
-	secrets := filepath.Join(work, "signing")
+	secrets := filepath.Join(f.work, "signing")
 	writeECKey(t, filepath.Join(secrets, "x509.pem"))
-	kc := filepath.Join(work, "kubeconfig")
-	writeTokenKubeconfig(t, env, kc, kubetest.Token(t, admin, ns, "chainseal"))
 	sign := func() (string, error) {
-		noDocker := append(os.Environ(), "DOCKER_CONFIG="+filepath.Join(work, "empty"))
-		return runErr(noDocker, bin, "sign", "--kubeconfig", kc, "-n", ns, "--pipelinerun", b.Name,
-			"--taskrun", b.OwnTaskRun, "--results-dir", "", "--config-map", "", "--secret-dir", secrets)
+		noDocker := append(os.Environ(), "DOCKER_CONFIG="+filepath.Join(f.work, "empty"))
+		return runErr(noDocker, bin, append(f.signArgs(t), "--config-map", "", "--secret-dir", secrets)...)
 	}
 
 	// The Role does not name regcred yet: no credentials, the push is refused.
@@ -87,6 +70,6 @@ func TestRegistryCredentialsFromImagePullSecrets(t *testing.T) {
 	if out, err := sign(); err != nil {
 		t.Fatalf("sign with the ServiceAccount's imagePullSecrets: %v\n%s", err, out)
 	}
-	run(t, userEnv, env.Cosign(), "verify-attestation", "--insecure-ignore-tlog", "--type", "slsaprovenance1",
-		"--key", filepath.Join(secrets, "x509.pub"), repo+"@"+digest)
+	run(t, f.userEnv, env.Cosign(), "verify-attestation", "--insecure-ignore-tlog", "--type", "slsaprovenance1",
+		"--key", filepath.Join(secrets, "x509.pub"), f.image())
 }

@@ -16,7 +16,6 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/chainseal/chainseal/internal/demo"
 	"github.com/chainseal/chainseal/internal/kubetest"
 	"github.com/chainseal/chainseal/internal/stacktest"
 )
@@ -58,36 +57,14 @@ func TestRerunAfterEachBackendFails(t *testing.T) {
 }
 
 type rerunCase struct {
-	env      *stacktest.Env
+	*buildFixture
 	bin      string
-	work     string
-	ns       string
-	build    *demo.Build
-	docker   string
 	secrets  string
 	filesDir string
 }
 
 func newRerunCase(t *testing.T, env *stacktest.Env, bin string) *rerunCase {
-	admin := kubetest.Admin(t, env)
-	r := &rerunCase{env: env, bin: bin, work: t.TempDir()}
-	r.ns = kubetest.Namespace(t, admin, "rerun")
-	run(t, env.Environ(), env.Kubectl(), "apply", "-n", r.ns, "-f", "../../tasks/rbac.yaml")
-
-	r.docker = filepath.Join(r.work, "docker")
-	dockerEnv := append(env.Environ(), "DOCKER_CONFIG="+r.docker)
-	run(t, dockerEnv, env.Crane(), "auth", "login", env.Registry(), "-u", env.RegistryUsername(), "-p", env.RegistryPassword())
-	layer := filepath.Join(r.work, "layer.tar")
-	writeTar(t, layer, "app", r.ns)
-	repo := env.Registry() + "/" + r.ns + "/app"
-	run(t, dockerEnv, env.Crane(), "append", "-f", layer, "-t", repo+":latest")
-	digest := strings.TrimSpace(run(t, dockerEnv, env.Crane(), "digest", repo+":latest"))
-	b, err := demo.CreateBuild(context.Background(), kubetest.AdminTekton(t, env), r.ns, "release", repo, digest)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.build = b
-
+	r := &rerunCase{buildFixture: newBuildFixture(t, env, "rerun"), bin: bin}
 	r.secrets = filepath.Join(r.work, "signing")
 	writeECKey(t, filepath.Join(r.secrets, "x509.pem"))
 	r.filesDir = filepath.Join(r.work, "store")
@@ -121,17 +98,14 @@ func (r *rerunCase) sign(t *testing.T, fault string) result {
 		}
 		filesDir = filepath.Join(blocker, "store")
 	}
-	kc := filepath.Join(r.work, "kubeconfig")
-	writeTokenKubeconfig(t, r.env, kc, kubetest.Token(t, admin, r.ns, "chainseal"))
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, r.bin, "sign", "--kubeconfig", kc, "-n", r.ns, "--pipelinerun", r.build.Name,
-		"--pipelinerun-uid", string(r.build.UID), "--taskrun", r.build.OwnTaskRun, "--config-map", "",
-		"--secret-dir", r.secrets, "--results-dir", "", "--rekor-public-key", r.env.RekorPublicKeyFile(),
+	cmd := exec.CommandContext(ctx, r.bin, append(r.signArgs(t), "--config-map", "",
+		"--secret-dir", r.secrets, "--rekor-public-key", r.env.RekorPublicKeyFile(),
 		"--config", "artifacts.pipelinerun.storage=oci,tekton,file",
 		"--config", "storage.file.dir="+filesDir,
 		"--config", "transparency.enabled=true",
-		"--config", "transparency.url="+rekorURL)
+		"--config", "transparency.url="+rekorURL)...)
 	cmd.Env = append(os.Environ(), "DOCKER_CONFIG="+docker)
 	out, err := cmd.CombinedOutput()
 	return result{string(out), err}
@@ -167,9 +141,8 @@ func (r *rerunCase) expectOne(t *testing.T) {
 	if uuids != 1 {
 		t.Errorf("rekor-cli search --sha finds %d entries for the image after a re-run, want 1: %v", uuids, found)
 	}
-	image := r.build.Image + "@" + r.build.Digest
 	pub := filepath.Join(r.secrets, "x509.pub")
-	run(t, e, r.env.Cosign(), "verify-attestation", "--key", pub, "--type", "slsaprovenance1", image)
+	run(t, e, r.env.Cosign(), "verify-attestation", "--key", pub, "--type", "slsaprovenance1", r.image())
 	if _, err := os.Stat(filepath.Join(r.filesDir, r.ns)); err != nil {
 		t.Errorf("the file store holds nothing for the namespace: %v", err)
 	}

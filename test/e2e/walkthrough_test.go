@@ -134,37 +134,18 @@ func TestCosignKeyPairFromK8sSecret(t *testing.T) {
 	t.Parallel()
 	env := stacktest.Load(t)
 	bin := buildChainseal(t)
-	work := t.TempDir()
-	ctx := context.Background()
-	admin := kubetest.Admin(t, env)
-	ns := kubetest.Namespace(t, admin, "cosign-k8s")
-	run(t, env.Environ(), env.Kubectl(), "apply", "-n", ns, "-f", "../../tasks/rbac.yaml")
-	userEnv := append(env.Environ(), "COSIGN_PASSWORD=k8s-secret-password", "DOCKER_CONFIG="+filepath.Join(work, "docker"), "TUF_ROOT="+filepath.Join(work, "tuf"))
+	f := newBuildFixture(t, env, "cosign-k8s")
+	userEnv := append(f.userEnv, "COSIGN_PASSWORD=k8s-secret-password")
 	// It also writes cosign.pub to the working directory: keep that in work.
-	gen := exec.Command(env.Cosign(), "generate-key-pair", "k8s://"+ns+"/chainseal-signing")
-	gen.Dir, gen.Env = work, userEnv
+	gen := exec.Command(env.Cosign(), "generate-key-pair", "k8s://"+f.ns+"/chainseal-signing")
+	gen.Dir, gen.Env = f.work, userEnv
 	if out, err := gen.CombinedOutput(); err != nil {
 		t.Fatalf("cosign generate-key-pair k8s://: %v\n%s", err, out)
 	}
-
-	run(t, userEnv, env.Crane(), "auth", "login", env.Registry(), "-u", env.RegistryUsername(), "-p", env.RegistryPassword())
-	layer := filepath.Join(work, "layer.tar")
-	writeTar(t, layer, "app", ns)
-	repo := env.Registry() + "/" + ns + "/app"
-	run(t, userEnv, env.Crane(), "append", "-f", layer, "-t", repo+":latest")
-	digest := strings.TrimSpace(run(t, userEnv, env.Crane(), "digest", repo+":latest"))
-	b, err := demo.CreateBuild(ctx, kubetest.AdminTekton(t, env), ns, "release", repo, digest)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kc := filepath.Join(work, "kubeconfig")
-	writeTokenKubeconfig(t, env, kc, kubetest.Token(t, admin, ns, "chainseal"))
-	if out, err := runErr(userEnv, bin, "sign", "--kubeconfig", kc, "-n", ns, "--pipelinerun", b.Name,
-		"--taskrun", b.OwnTaskRun, "--results-dir", "", "--config-map", ""); err != nil {
+	if out, err := runErr(userEnv, bin, append(f.signArgs(t), "--config-map", "")...); err != nil {
 		t.Fatalf("chainseal sign with the k8s:// cosign key: %v\n%s", err, out)
 	}
-	image := repo + "@" + digest
-	run(t, userEnv, env.Cosign(), "verify-attestation", "--insecure-ignore-tlog", "--type", "slsaprovenance1",
-		"--key", "k8s://"+ns+"/chainseal-signing", image)
-	run(t, userEnv, env.Cosign(), "verify", "--insecure-ignore-tlog", "--key", "k8s://"+ns+"/chainseal-signing", image)
+	key := "k8s://" + f.ns + "/chainseal-signing"
+	run(t, userEnv, env.Cosign(), "verify-attestation", "--insecure-ignore-tlog", "--type", "slsaprovenance1", "--key", key, f.image())
+	run(t, userEnv, env.Cosign(), "verify", "--insecure-ignore-tlog", "--key", key, f.image())
 }
