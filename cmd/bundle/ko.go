@@ -30,18 +30,11 @@ func koResolve(ctx context.Context, o options, env []string, file string) ([]byt
 	if os.Getenv("KO_CONFIG_PATH") == "" {
 		cmd.Env = append(cmd.Env, "KO_CONFIG_PATH=ko.yaml")
 	}
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	// ko's progress (a cold build takes minutes) goes straight to stderr.
+	var stdout bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, os.Stderr
 	if err := cmd.Run(); err != nil {
-		return nil, fmt.Errorf("%s %s: %w\n%s", bin, strings.Join(args, " "), err, lastLines(stderr.String(), 20))
+		return nil, fmt.Errorf("%s %s: %w (ko's output is above)", bin, strings.Join(args, " "), err)
 	}
 	return stdout.Bytes(), nil
-}
-
-func lastLines(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }

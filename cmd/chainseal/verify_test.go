@@ -11,7 +11,6 @@ import (
 	"github.com/chainseal/chainseal/internal/sigtest"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/sigstore/cosign/v2/pkg/oci/mutate"
 	ociremote "github.com/sigstore/cosign/v2/pkg/oci/remote"
@@ -134,20 +133,7 @@ func verifyRegistry(t *testing.T) string {
 }
 
 func verifyPush(t *testing.T, repo string) name.Digest {
-	t.Helper()
-	img, err := random.Image(128, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tag, err := name.NewTag(repo + ":latest")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := remote.Write(tag, img); err != nil {
-		t.Fatal(err)
-	}
-	h, _ := img.Digest()
-	return tag.Context().Digest(h.String())
+	return sigtest.PushRandom(t, repo)
 }
 
 // verifyAttach signs a minimal SLSA v1 statement about subject and attaches

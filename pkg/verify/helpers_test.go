@@ -12,7 +12,6 @@ import (
 	"github.com/chainseal/chainseal/internal/sigtest"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	cbundle "github.com/sigstore/cosign/v2/pkg/cosign/bundle"
 	"github.com/sigstore/cosign/v2/pkg/oci/mutate"
@@ -89,23 +88,7 @@ func inProcessRegistry(t testing.TB) string {
 
 // pushRandom pushes a random image as repo:latest and returns its digest.
 func pushRandom(t testing.TB, repo string) name.Digest {
-	t.Helper()
-	img, err := random.Image(256, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tag, err := name.NewTag(repo + ":latest")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := remote.Write(tag, img); err != nil {
-		t.Fatal(err)
-	}
-	h, err := img.Digest()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tag.Context().Digest(h.String())
+	return sigtest.PushRandom(t, repo)
 }
 
 // attach appends a DSSE layer to d's .att tag, as cosign attest (and

@@ -8,7 +8,6 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/sigstore/sigstore/pkg/signature"
 	sigdsse "github.com/sigstore/sigstore/pkg/signature/dsse"
@@ -89,23 +88,7 @@ func inProcessRegistry(t testing.TB) string {
 
 // pushRandom pushes a random image and returns its repository and digest.
 func pushRandom(t testing.TB, repo string, opts ...remote.Option) (string, name.Digest) {
-	t.Helper()
-	img, err := random.Image(512, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ref, err := name.ParseReference(repo + ":latest")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := remote.Write(ref, img, opts...); err != nil {
-		t.Fatal(err)
-	}
-	h, err := img.Digest()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return repo, ref.Context().Digest(h.String())
+	return repo, sigtest.PushRandom(t, repo, opts...)
 }
 
 // layers returns the layer descriptors of the image at tag ("" when absent).
