@@ -70,7 +70,7 @@ allow if {
 		out, stderr, code := s.verify(t, s.authed, img.repo+":latest", "--output", "json", "--save-bundle", bundle,
 			"--builder-id", "https://github.com/chainseal/chainseal", "--pipeline", "release",
 			"--source-uri", "https://git.example/payments/app", "--source-digest", "sha1:"+img.commit,
-			"--max-age", "1h", "--require-all-tasks-succeeded", "--policy", policy)
+			"--max-age", "1h", "--require-all-tasks-succeeded", "--namespace", "payments", "--policy", policy)
 		if code != 0 {
 			t.Fatalf("exit %d, want 0\n%s\n%s", code, out, stderr)
 		}
@@ -169,7 +169,7 @@ deny contains "built by another builder" if not allow
 			{[]string{"--builder-id", "https://example.com/other-builder"}, "builder-id:"},
 			{[]string{"--pipeline", "deploy"}, "pipeline:"},
 			{[]string{"--source-uri", "https://git.example/payments/app", "--source-digest", "sha1:" + strings.Repeat("0", 40)}, "source:"},
-			{[]string{"--namespace", "payments"}, "namespace:"},
+			{[]string{"--namespace", "billing"}, "namespace:"},
 		}
 		for _, tc := range cases {
 			_, stderr, code := s.verify(t, s.authed, img.repo+"@"+img.digest, tc.args...)
