@@ -13,3 +13,13 @@ export GOTOOLCHAIN=local
 
 log() { printf '%s stack: %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { printf 'stack: error: %s\n' "$*" >&2; exit 1; }
+
+# pid_alive PID: the process exists and is not a zombie. (Where PID 1 is
+# slow to reap, a stopped process lingers as a zombie that kill -0 still
+# finds.)
+pid_alive() {
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  stat=${stat##*) }
+  [ "${stat:0:1}" != Z ]
+}
