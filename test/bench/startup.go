@@ -1,0 +1,35 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os/exec"
+)
+
+// Startup is what a process costs before it does any work: `chainseal
+// version` (the Go runtime, package initialisation, flag parsing) against
+// the floor's -h.
+type Startup struct {
+	Wall []float64 // ms
+	CPU  []float64 // s
+	RSS  []int64   // peak bytes
+}
+
+func (b *Bench) startup(ctx context.Context, n int) (map[string]*Startup, error) {
+	out := map[string]*Startup{}
+	for side, args := range map[string][]string{SideChainseal: {b.O.Chainseal, "version"}, SideFloor: {b.O.Floor, "-h"}} {
+		s := &Startup{}
+		for range n {
+			procs, _ := runProcs(ctx, []*exec.Cmd{exec.CommandContext(ctx, args[0], args[1:]...)})
+			p := procs[0]
+			if p.Err != nil && side != SideFloor { // flag's -h exits 0 or 2, either is fine
+				return nil, fmt.Errorf("start-up of %s: %w", side, p.Err)
+			}
+			s.Wall = append(s.Wall, ms(p.End.Sub(p.Start)))
+			s.CPU = append(s.CPU, p.CPU)
+			s.RSS = append(s.RSS, p.RSS)
+		}
+		out[side] = s
+	}
+	return out, nil
+}
