@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -57,7 +58,12 @@ func (b *Bench) startChains(ctx context.Context, watch string) (*Chains, error) 
 		ObjectMeta: metav1.ObjectMeta{Name: "chains-config"}, Data: b.chainsConfig()}, metav1.CreateOptions{}); err != nil {
 		return nil, fmt.Errorf("creating ConfigMap %s/chains-config: %w", sysNS, err)
 	}
-	metrics, err := freePort()
+	kubeconfig, err := b.chainsKubeconfig(ctx, sysNS, watch)
+	if err != nil {
+		return nil, err
+	}
+	// knative parses METRICS_PROMETHEUS_PORT as a 16-bit signed integer.
+	metrics, err := freePortBelow(32768)
 	if err != nil {
 		return nil, err
 	}
@@ -79,7 +85,7 @@ func (b *Bench) startChains(ctx context.Context, watch string) (*Chains, error) 
 	}
 	c.cmd = exec.Command("unshare", "--mount", "--propagation", "private", "--",
 		"sh", "-c", `mount --bind "$0" /etc/signing-secrets && exec "$@"`, b.KeyDir,
-		b.O.Chains, "--kubeconfig", b.Env.Kubeconfig(), "--namespace", watch)
+		b.O.Chains, "--kubeconfig", kubeconfig, "--namespace", watch)
 	// The Deployment's environment (config/100-deployment.yaml), with the
 	// metrics and profiling servers on free ports.
 	c.cmd.Env = append(os.Environ(),
@@ -90,7 +96,7 @@ func (b *Bench) startChains(ctx context.Context, watch string) (*Chains, error) 
 		"METRICS_PROMETHEUS_PORT="+strconv.Itoa(metrics),
 		"PROFILING_PORT="+strconv.Itoa(profiling),
 		"DOCKER_CONFIG="+b.DockerDir,
-		"KUBECONFIG="+b.Env.Kubeconfig(),
+		"KUBECONFIG="+kubeconfig,
 	)
 	c.cmd.Stdout, c.cmd.Stderr = logf, logf
 	c.Started = time.Now()
@@ -163,11 +169,38 @@ func (c *Chains) Stop() {
 	_ = c.b.deleteNamespace(context.Background(), c.sysNS)
 }
 
-// Errors counts the controller's logged errors (a failed sign, store or
-// upload), so that a run where Chains failed is not reported as fast.
-func (c *Chains) Errors() int {
+// LostLeadership: has the controller logged that it stopped leading? It
+// then stops reconciling until it wins the lease again.
+func (c *Chains) LostLeadership() bool {
 	log, _ := os.ReadFile(c.log)
-	return strings.Count(string(log), `"level":"error"`)
+	return strings.Contains(string(log), "has stopped leading")
+}
+
+// Errors counts the controller's logged errors about runs in the
+// namespace it watches (elsewhere, its writes are refused by design).
+func (c *Chains) Errors(ns string) int {
+	log, _ := os.ReadFile(c.log)
+	n := 0
+	for _, line := range strings.Split(string(log), "\n") {
+		if strings.Contains(line, `"severity":"ERROR"`) && strings.Contains(line, `"knative.dev/key":"`+ns+`/`) {
+			n++
+		}
+	}
+	return n
+}
+
+// freePortBelow finds a free loopback port under limit.
+func freePortBelow(limit int) (int, error) {
+	for p := 20000 + rand.IntN(limit-20000); ; p++ {
+		if p >= limit {
+			p = 20000
+		}
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+		if err == nil {
+			l.Close()
+			return p, nil
+		}
+	}
 }
 
 func freePort() (int, error) {

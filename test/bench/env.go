@@ -37,7 +37,8 @@ type Bench struct {
 	KeyPEM    []byte
 	DockerDir string // DOCKER_CONFIG with the registry credentials
 
-	namespaces []string // created, deleted by cleanup
+	namespaces  []string // created, deleted by cleanup
+	clusterRBAC []string // ClusterRoles and bindings, deleted by cleanup
 }
 
 func newBench(o Options) (*Bench, error) {

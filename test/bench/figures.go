@@ -117,6 +117,20 @@ func figures(wr *WorkloadResult) []Figure {
 	if w.Runs > 1 {
 		add("CPU per run", "s", "lower", perRep(func(rep Rep) float64 { return rep.CPU / float64(len(rep.Latencies)) }))
 	}
+	if wr.Sides[SideChains] != nil {
+		add("Chains marking finished TaskRuns (runs written → all marked)", "TaskRuns/s", "higher", func(r *SideResult) (float64, []float64) {
+			if procs(r) {
+				return math.NaN(), nil
+			}
+			var per []float64
+			for _, rep := range r.Reps {
+				if rep.MarkSeconds > 0 {
+					per = append(per, float64(rep.TaskRuns)/rep.MarkSeconds)
+				}
+			}
+			return fmedian(per), per
+		})
+	}
 	add("peak RSS (one process)", "MiB", "lower", perRep(func(rep Rep) float64 { return float64(rep.PeakRSS) / mib }))
 	if w.Runs > 1 {
 		add("peak memory, all processes at once", "MiB", "lower", func(r *SideResult) (float64, []float64) {

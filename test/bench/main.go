@@ -29,6 +29,9 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
+	if o.From != "" {
+		return rewrite(o.From, o.Out)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -82,6 +85,19 @@ func write(dir string, r *Results) error {
 	}
 	slog.Info("written", "dir", dir)
 	return nil
+}
+
+// rewrite writes the report again from an earlier run's results.json.
+func rewrite(from, dir string) error {
+	js, err := os.ReadFile(from)
+	if err != nil {
+		return err
+	}
+	var r Results
+	if err := json.Unmarshal(js, &r); err != nil {
+		return fmt.Errorf("reading %s: %w", from, err)
+	}
+	return write(dir, &r)
 }
 
 // parseVersions reads "name=version,name=version".

@@ -18,7 +18,7 @@ import (
 func (b *Bench) namespace(ctx context.Context, suffix string) (string, error) {
 	name := "bench-" + b.ID + "-" + suffix
 	if _, err := b.Kube.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
-		Name: name, Labels: map[string]string{"app.kubernetes.io/part-of": "chainseal-bench"}}}, metav1.CreateOptions{}); err != nil {
+		Name: name, Labels: benchLabels}}, metav1.CreateOptions{}); err != nil {
 		return "", fmt.Errorf("creating namespace %s: %w", name, err)
 	}
 	b.namespaces = append(b.namespaces, name)
@@ -94,4 +94,5 @@ func (b *Bench) cleanup(ctx context.Context) {
 		}
 	}
 	b.namespaces = nil
+	b.deleteClusterRBAC(ctx)
 }

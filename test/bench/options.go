@@ -17,6 +17,7 @@ type Options struct {
 	Out       string // docs/benchmarks
 	Work      string // scratch directory ("" = a temp dir)
 	Versions  string // name=version,... for the report
+	From      string // results.json to write the report from, measuring nothing
 
 	Tasks      int           // TaskRuns per PipelineRun (workloads single and burst)
 	SingleReps int           // sequential single runs
@@ -43,6 +44,7 @@ func parseOptions(args []string) (Options, error) {
 	fs.StringVar(&o.RBAC, "rbac", "", "chainseal's tasks/rbac.yaml (required)")
 	fs.StringVar(&o.Out, "out", "", "output directory for README.md, results.json and the plots (required)")
 	fs.StringVar(&o.Work, "work", "", "scratch directory (default: a new temp dir, removed at the end)")
+	fs.StringVar(&o.From, "from", "", "write README.md and the plots from this results.json of an earlier run, measuring nothing")
 	fs.StringVar(&o.Versions, "versions", "", "name=version,... of what was measured, for the report")
 	fs.IntVar(&o.Tasks, "tasks", 10, "TaskRuns per PipelineRun in the single and burst workloads")
 	fs.IntVar(&o.SingleReps, "single-reps", 10, "single PipelineRuns, one after the other")
@@ -63,7 +65,11 @@ func parseOptions(args []string) (Options, error) {
 	if o.Quick {
 		o.SingleReps, o.Burst, o.BurstReps, o.Wide, o.WideReps, o.Idle, o.IdleWindow = 3, 10, 1, 100, 1, 200, 10*time.Second
 	}
-	for name, v := range map[string]string{"-chainseal": o.Chainseal, "-floor": o.Floor, "-chains": o.Chains, "-rbac": o.RBAC, "-out": o.Out} {
+	required := map[string]string{"-out": o.Out}
+	if o.From == "" {
+		required["-chainseal"], required["-floor"], required["-chains"], required["-rbac"] = o.Chainseal, o.Floor, o.Chains, o.RBAC
+	}
+	for name, v := range required {
 		if v == "" {
 			return o, fmt.Errorf("%s is required (test/bench/run passes it)", name)
 		}

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"math"
 	"slices"
 )
 
@@ -12,7 +13,7 @@ func writeStages(w io.Writer, r *Results) {
 	p := func(format string, a ...any) { fmt.Fprintf(w, format+"\n", a...) }
 	p("## Where chainseal's time goes")
 	p("")
-	p("From chainseal's own log (one line per stage with its duration), median over its processes. Start-up is from exec to the first stage; exit is after the last line.")
+	p("From chainseal's own log (one line per stage with its duration), median over its processes; in brackets, the floor's same stage where it has one. Start-up is from exec to the first stage; exit is after the last line.")
 	p("")
 	var cols []*WorkloadResult
 	for _, wr := range r.Workloads {
@@ -34,18 +35,14 @@ func writeStages(w io.Writer, r *Results) {
 		}
 		row := "| " + name + " |"
 		for _, wr := range cols {
-			var xs []float64
-			for _, rep := range wr.Sides[SideChainseal].Reps {
-				for _, m := range rep.Stages {
-					if v, ok := m[st]; ok {
-						xs = append(xs, v)
-					}
-				}
-			}
-			if len(xs) == 0 {
+			a, b := stageMedian(wr, SideChainseal, st), stageMedian(wr, SideFloor, st)
+			switch {
+			case math.IsNaN(a):
 				row += " – |"
-			} else {
-				row += fmt.Sprintf(" %.0f ms |", fmedian(xs))
+			case math.IsNaN(b):
+				row += fmt.Sprintf(" %.0f ms |", a)
+			default:
+				row += fmt.Sprintf(" %.0f ms (floor %.0f) |", a, b)
 			}
 		}
 		p("%s", row)
@@ -73,4 +70,25 @@ func writeStages(w io.Writer, r *Results) {
 		}
 		p("")
 	}
+}
+
+// stageMedian is the median of one stage over a side's processes (NaN when
+// none logged it).
+func stageMedian(wr *WorkloadResult, side, stage string) float64 {
+	s := wr.Sides[side]
+	if s == nil {
+		return math.NaN()
+	}
+	var xs []float64
+	for _, rep := range s.Reps {
+		for _, m := range rep.Stages {
+			if v, ok := m[stage]; ok {
+				xs = append(xs, v)
+			}
+		}
+	}
+	if len(xs) == 0 {
+		return math.NaN()
+	}
+	return fmedian(xs)
 }

@@ -47,6 +47,10 @@ type Rep struct {
 	ProcRSS []int64
 	// Timeline: attestations retrievable over time (burst plot).
 	Done []time.Duration
+	// Chains only: from the first run written to every TaskRun marked
+	// (Chains' own work while pipelines run, before they complete).
+	MarkSeconds float64
+	TaskRuns    int
 	// Stages: chainseal's own log, milliseconds per stage, one map per process.
 	Stages []map[string]float64
 }

@@ -27,7 +27,8 @@ func (b *Bench) chainsRep(ctx context.Context, ch *Chains, ns string, w Workload
 	if err := b.waitMarked(ctx, ns, runs, b.O.Timeout); err != nil {
 		return err
 	}
-	res.SetupSeconds += time.Since(start).Seconds()
+	marked := time.Since(start).Seconds()
+	res.SetupSeconds += marked
 
 	polled := b.watch(ctx, imagesOf(runs))
 	t0 := make([]time.Time, len(runs))
@@ -55,9 +56,13 @@ func (b *Bench) chainsRep(ctx context.Context, ch *Chains, ns string, w Workload
 	r := measure(t0, p.found)
 	r.CPU = after.CPU - before.CPU
 	r.PeakRSS = after.HWM
+	r.MarkSeconds, r.TaskRuns = marked, len(runs)*w.Tasks
 	res.Reps = append(res.Reps, r)
-	if n := ch.Errors(); n > 0 {
-		res.Notes = append(res.Notes, fmt.Sprintf("the Chains log has %d error lines (%s)", n, ch.log))
+	if ch.LostLeadership() {
+		res.Notes = append(res.Notes, fmt.Sprintf("rep %d: Chains lost its leader lease during the rep (log %s)", rep, ch.log))
+	}
+	if n := ch.Errors(ns); n > 0 {
+		res.Notes = append(res.Notes, fmt.Sprintf("rep %d: Chains logged %d errors about runs in %s (mostly conflicts with the benchmark writing the runs, retried)", rep, n, ns))
 	}
 	slog.Info("rep done", "workload", w.Name, "side", SideChains, "rep", rep, "median", median(r.Latencies), "cpu", r.CPU)
 	return nil
@@ -103,9 +108,7 @@ func (b *Bench) procRep(ctx context.Context, s *SealNS, w Workload, rep int, sid
 		r.PeakRSS = max(r.PeakRSS, pr.RSS)
 		r.ProcCPU = append(r.ProcCPU, pr.CPU)
 		r.ProcRSS = append(r.ProcRSS, pr.RSS)
-		if side == SideChainseal {
-			r.Stages = append(r.Stages, stages(pr))
-		}
+		r.Stages = append(r.Stages, stages(pr))
 	}
 	res.Reps = append(res.Reps, r)
 	slog.Info("rep done", "workload", w.Name, "side", side, "rep", rep, "median", median(r.Latencies), "cpu", r.CPU)

@@ -16,14 +16,23 @@ var stageOrder = []string{
 	"signed",
 	"signing key loaded",
 	"logged in transparency log",
+	"rekor: recorded",
 	"stored",
+	"oci: stored",
 	"exit",
 }
 
-// subStage: stages whose time is part of the one named.
-var subStage = map[string]string{"signing key loaded": "signed"}
+// subStage: stages whose time is part of the one named. What the parent
+// spends besides: for the log, the search for an entry to reuse; for the
+// store, opening the backend.
+var subStage = map[string]string{
+	"signing key loaded": "signed",
+	"rekor: recorded":    "logged in transparency log",
+	"oci: stored":        "stored",
+}
 
-// stages reads chainseal's text log and returns milliseconds per stage.
+// stages reads chainseal's (or the floor's) text log and returns
+// milliseconds per stage.
 func stages(p Proc) map[string]float64 {
 	out := map[string]float64{}
 	var first, last time.Time
@@ -42,7 +51,7 @@ func stages(p Proc) map[string]float64 {
 		if err != nil {
 			continue
 		}
-		if msg == "config loaded" {
+		if len(out) == 0 {
 			// The first stage starts after main's set-up: what precedes it
 			// is the Go runtime, package initialisation and flag parsing.
 			out["start-up (exec to main)"] = ms(t.Add(-d).Sub(p.Start))

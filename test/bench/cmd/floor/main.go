@@ -10,6 +10,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"os"
 	"time"
@@ -40,6 +41,10 @@ func main() {
 }
 
 func seal(ctx context.Context, o options) error {
+	// One log line per stage, named as chainseal names its stages, so the
+	// benchmark can set them side by side.
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	start := time.Now()
 	kube, err := newKube(o.api, o.ca, o.token)
 	if err != nil {
 		return err
@@ -48,6 +53,8 @@ func seal(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
+	log.Info("provenance built", "duration", time.Since(start))
+	start = time.Now()
 	signer, err := loadKey(o.key)
 	if err != nil {
 		return err
@@ -56,10 +63,18 @@ func seal(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
+	log.Info("signed", "duration", time.Since(start))
+	start = time.Now()
 	hc := &http.Client{Timeout: time.Minute}
 	if err := uploadRekor(ctx, hc, o.rekor, env, signer.pubPEM); err != nil {
 		return err
 	}
+	log.Info("logged in transparency log", "duration", time.Since(start))
+	start = time.Now()
 	reg := registry{host: o.registry, user: os.Getenv("REGISTRY_USERNAME"), pass: os.Getenv("REGISTRY_PASSWORD"), hc: hc}
-	return reg.pushAttestation(ctx, img, env)
+	if err := reg.pushAttestation(ctx, img, env); err != nil {
+		return err
+	}
+	log.Info("stored", "duration", time.Since(start))
+	return nil
 }
