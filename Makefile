@@ -54,7 +54,7 @@ bundle: $(if $(BUNDLE_REPO),,stack-up)
 	SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) go run ./cmd/bundle
 
 ## bench: chainseal against the Tekton Chains v0.26.0 controller on the real
-## local stack (test/bench, ~25 min; the first run also builds Chains, ~8 min).
+## local stack (test/bench, ~30 min; the first run also builds Chains, ~8 min).
 ## Writes docs/benchmarks. Not part of `make test`. BENCH_FLAGS=-quick: ~3 min.
 bench:
 	test/bench/run $(BENCH_FLAGS)
