@@ -17,6 +17,10 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
+// chainsSecretPath is where Chains reads its signing key (a constant in
+// its reconcilers, where its Deployment mounts the signing-secrets Secret).
+const chainsSecretPath = "/etc/signing-secrets"
+
 // Chains is one Tekton Chains controller process, run out of cluster
 // against the stack's API server as its Deployment runs it in cluster.
 type Chains struct {
@@ -80,11 +84,14 @@ func (b *Bench) startChains(ctx context.Context, watch string) (*Chains, error) 
 	// Chains reads its key from /etc/signing-secrets (a constant: the
 	// Deployment mounts the signing-secrets Secret there). A private mount
 	// namespace binds our key directory there for this process only.
-	if err := os.MkdirAll("/etc/signing-secrets", 0o700); err != nil {
-		return nil, fmt.Errorf("Chains reads its key from /etc/signing-secrets (needs root): %w", err)
+	if _, err := os.Stat(chainsSecretPath); os.IsNotExist(err) {
+		if err := os.Mkdir(chainsSecretPath, 0o700); err != nil {
+			return nil, fmt.Errorf("Chains reads its key from %s (needs root): %w", chainsSecretPath, err)
+		}
+		b.madeSecretPath = true // an empty mount point, removed by cleanup
 	}
 	c.cmd = exec.Command("unshare", "--mount", "--propagation", "private", "--",
-		"sh", "-c", `mount --bind "$0" /etc/signing-secrets && exec "$@"`, b.KeyDir,
+		"sh", "-c", `mount --bind "$0" "$1" && shift && exec "$@"`, b.KeyDir, chainsSecretPath,
 		b.O.Chains, "--kubeconfig", kubeconfig, "--namespace", watch)
 	// The Deployment's environment (config/100-deployment.yaml), with the
 	// metrics and profiling servers on free ports.

@@ -39,6 +39,8 @@ type Bench struct {
 
 	namespaces  []string // created, deleted by cleanup
 	clusterRBAC []string // ClusterRoles and bindings, deleted by cleanup
+	// madeSecretPath: the benchmark created Chains' key mount point.
+	madeSecretPath bool
 }
 
 func newBench(o Options) (*Bench, error) {

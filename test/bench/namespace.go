@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -95,4 +96,8 @@ func (b *Bench) cleanup(ctx context.Context) {
 	}
 	b.namespaces = nil
 	b.deleteClusterRBAC(ctx)
+	if b.madeSecretPath {
+		_ = os.Remove(chainsSecretPath) // empty: the key was bound there only inside Chains' mount namespace
+		b.madeSecretPath = false
+	}
 }
