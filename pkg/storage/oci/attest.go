@@ -6,8 +6,6 @@ import (
 	"fmt"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/sigstore/cosign/v2/pkg/oci/mutate"
 	ociremote "github.com/sigstore/cosign/v2/pkg/oci/remote"
 	"github.com/sigstore/cosign/v2/pkg/oci/static"
 	ctypes "github.com/sigstore/cosign/v2/pkg/types"
@@ -19,19 +17,11 @@ import (
 // `cosign attest` does, unless a layer already holds the same statement
 // signed by the same key. It returns the .att tag.
 func (b *Backend) attest(ctx context.Context, d name.Digest, a storage.Attestation) (string, error) {
-	opts := b.ociOpts(ctx)
-	tag, err := ociremote.AttestationTag(d, opts...)
+	t, err := b.readTag(ctx, d, ociremote.AttestationTag)
 	if err != nil {
-		return "", fmt.Errorf("naming the .att tag: %w", err)
+		return "", err
 	}
-	base, err := ociremote.Signatures(tag, opts...)
-	if err != nil {
-		return "", fmt.Errorf("reading %s: %w", tag, err)
-	}
-	existing, err := base.Get()
-	if err != nil {
-		return "", fmt.Errorf("reading %s: %w", tag, err)
-	}
+	tag, existing := t.tag, t.existing
 	pt, err := predicateType(a.Envelope)
 	if err != nil {
 		return "", err
@@ -52,12 +42,8 @@ func (b *Backend) attest(ctx context.Context, d name.Digest, a storage.Attestati
 	if err != nil {
 		return "", fmt.Errorf("making the attestation layer: %w", err)
 	}
-	next, err := mutate.AppendSignatures(base, false, att)
-	if err != nil {
-		return "", fmt.Errorf("appending to %s: %w", tag, err)
-	}
-	if err := remote.Write(tag, next, b.remoteOpts(ctx)...); err != nil {
-		return "", fmt.Errorf("writing %s: %w", tag, err)
+	if err := b.appendAndWrite(ctx, t, att); err != nil {
+		return "", err
 	}
 	b.o.log.Info("oci: attestation attached", "tag", tag.String(), "predicateType", pt)
 	return tag.String(), nil

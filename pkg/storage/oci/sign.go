@@ -6,8 +6,6 @@ import (
 	"fmt"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/sigstore/cosign/v2/pkg/oci/mutate"
 	ociremote "github.com/sigstore/cosign/v2/pkg/oci/remote"
 	"github.com/sigstore/cosign/v2/pkg/oci/static"
 
@@ -18,19 +16,11 @@ import (
 // sign` does, unless a layer already holds the same payload signed by the
 // same key. It returns the .sig tag.
 func (b *Backend) sign(ctx context.Context, d name.Digest, s storage.ImageSignature) (string, error) {
-	opts := b.ociOpts(ctx)
-	tag, err := ociremote.SignatureTag(d, opts...)
+	t, err := b.readTag(ctx, d, ociremote.SignatureTag)
 	if err != nil {
-		return "", fmt.Errorf("naming the .sig tag: %w", err)
+		return "", err
 	}
-	base, err := ociremote.Signatures(tag, opts...)
-	if err != nil {
-		return "", fmt.Errorf("reading %s: %w", tag, err)
-	}
-	existing, err := base.Get()
-	if err != nil {
-		return "", fmt.Errorf("reading %s: %w", tag, err)
-	}
+	tag, existing := t.tag, t.existing
 	b64 := base64.StdEncoding.EncodeToString(s.Signature)
 	dup, err := findSignature(existing, s, b64)
 	if err != nil {
@@ -44,12 +34,8 @@ func (b *Backend) sign(ctx context.Context, d name.Digest, s storage.ImageSignat
 	if err != nil {
 		return "", fmt.Errorf("making the signature layer: %w", err)
 	}
-	next, err := mutate.AppendSignatures(base, false, sig)
-	if err != nil {
-		return "", fmt.Errorf("appending to %s: %w", tag, err)
-	}
-	if err := remote.Write(tag, next, b.remoteOpts(ctx)...); err != nil {
-		return "", fmt.Errorf("writing %s: %w", tag, err)
+	if err := b.appendAndWrite(ctx, t, sig); err != nil {
+		return "", err
 	}
 	b.o.log.Info("oci: signature attached", "tag", tag.String())
 	return tag.String(), nil
