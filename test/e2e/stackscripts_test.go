@@ -21,7 +21,7 @@ func TestStackUpTwiceAndDown(t *testing.T) {
 	stacktest.Load(t) // the cached binaries come from the main stack's build
 	state := t.TempDir()
 	script := func(name string) string {
-		cmd := exec.Command("../stack/"+name)
+		cmd := exec.Command("../stack/" + name)
 		cmd.Env = append(os.Environ(), "CHAINSEAL_STACK_STATE="+state)
 		out, err := cmd.CombinedOutput()
 		if err != nil {
