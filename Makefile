@@ -26,6 +26,7 @@ stack-down:
 ## test: unit, integration and e2e tests against the real local stack.
 ## The Chains compatibility test is its own module (test/compat/run).
 test: stack-up
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	go vet ./...
 	go test $(GO_TEST_FLAGS) ./...
 	test/compat/run -count=1
