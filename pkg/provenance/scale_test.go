@@ -7,10 +7,6 @@ import (
 	"fmt"
 	"testing"
 
-	slsav1 "github.com/in-toto/attestation/go/predicates/provenance/v1"
-	intoto "github.com/in-toto/attestation/go/v1"
-	"google.golang.org/protobuf/encoding/protojson"
-
 	"github.com/chainseal/chainseal/pkg/provenance"
 	"github.com/chainseal/chainseal/pkg/provenance/provenancetest"
 	"github.com/chainseal/chainseal/pkg/tekton/tektontest"
@@ -56,24 +52,7 @@ func TestStatementsPassInTotoValidators(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var st intoto.Statement
-		if err := protojson.Unmarshal(res.Statements[0].Body, &st); err != nil {
-			t.Fatal(err)
-		}
-		if err := st.Validate(); err != nil {
-			t.Fatal(err)
-		}
-		pj, err := protojson.Marshal(st.GetPredicate())
-		if err != nil {
-			t.Fatal(err)
-		}
-		var p slsav1.Provenance
-		if err := protojson.Unmarshal(pj, &p); err != nil {
-			t.Fatal(err)
-		}
-		if err := p.Validate(); err != nil {
-			t.Fatal(err)
-		}
+		_, p := validSLSA1(t, res.Statements[0].Body)
 		if p.GetRunDetails().GetMetadata().GetInvocationId() != string(run.PipelineRun.UID) {
 			t.Errorf("invocationId = %q", p.GetRunDetails().GetMetadata().GetInvocationId())
 		}

@@ -7,10 +7,6 @@ import (
 	"fmt"
 	"testing"
 
-	slsav1 "github.com/in-toto/attestation/go/predicates/provenance/v1"
-	intoto "github.com/in-toto/attestation/go/v1"
-	"google.golang.org/protobuf/encoding/protojson"
-
 	"github.com/chainseal/chainseal/pkg/config"
 	"github.com/chainseal/chainseal/pkg/provenance"
 	"github.com/chainseal/chainseal/pkg/provenance/provenancetest"
@@ -166,24 +162,7 @@ func TestTaskRunStatementsPassInTotoValidators(t *testing.T) {
 		t.Fatalf("%d TaskRun statements, want 5", len(res.TaskRunStatements))
 	}
 	for _, p := range res.TaskRunStatements {
-		var st intoto.Statement
-		if err := protojson.Unmarshal(p.Body, &st); err != nil {
-			t.Fatal(err)
-		}
-		if err := st.Validate(); err != nil {
-			t.Fatal(err)
-		}
-		pj, err := protojson.Marshal(st.GetPredicate())
-		if err != nil {
-			t.Fatal(err)
-		}
-		var prov slsav1.Provenance
-		if err := protojson.Unmarshal(pj, &prov); err != nil {
-			t.Fatal(err)
-		}
-		if err := prov.Validate(); err != nil {
-			t.Fatal(err)
-		}
+		st, prov := validSLSA1(t, p.Body)
 		if got := prov.GetRunDetails().GetMetadata().GetInvocationId(); got != p.UID {
 			t.Errorf("%s: invocationId %q, want the TaskRun UID %q", p.Name, got, p.UID)
 		}
