@@ -33,11 +33,12 @@ type Chains struct {
 	Ready   time.Duration
 }
 
-// chainsConfig makes Chains produce what chainseal produces: PipelineRun
-// provenance in slsa/v2alpha4 (deep inspection, as chainseal's default),
-// signed with the x509 key file, stored in OCI and logged in Rekor. TaskRun
-// statements and image signatures are off on both sides.
-func (b *Bench) chainsConfig() map[string]string {
+// sharedConfig is the chains-config both sides run with (Chains' ConfigMap
+// and chainseal's), so they produce the same thing: PipelineRun provenance
+// in slsa/v2alpha4 (deep inspection, as chainseal's default), signed with
+// the x509 key file, stored in OCI and logged in Rekor. TaskRun statements
+// and image signatures are off on both sides.
+func (b *Bench) sharedConfig() map[string]string {
 	return map[string]string{
 		"artifacts.pipelinerun.format":                 "slsa/v2alpha4",
 		"artifacts.pipelinerun.storage":                "oci",
@@ -59,7 +60,7 @@ func (b *Bench) startChains(ctx context.Context, watch string) (*Chains, error) 
 		return nil, err
 	}
 	if _, err := b.Kube.CoreV1().ConfigMaps(sysNS).Create(ctx, &corev1.ConfigMap{
-		ObjectMeta: metav1.ObjectMeta{Name: "chains-config"}, Data: b.chainsConfig()}, metav1.CreateOptions{}); err != nil {
+		ObjectMeta: metav1.ObjectMeta{Name: "chains-config"}, Data: b.sharedConfig()}, metav1.CreateOptions{}); err != nil {
 		return nil, fmt.Errorf("creating ConfigMap %s/chains-config: %w", sysNS, err)
 	}
 	kubeconfig, err := b.chainsKubeconfig(ctx, sysNS, watch)

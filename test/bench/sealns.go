@@ -24,21 +24,6 @@ type SealNS struct {
 	TokenFile  string
 }
 
-// sealConfig is chainseal's side of chainsConfig: the same statements,
-// signer and stores.
-func (b *Bench) sealConfig() map[string]string {
-	return map[string]string{
-		"artifacts.pipelinerun.format":                 "slsa/v2alpha4",
-		"artifacts.pipelinerun.storage":                "oci",
-		"artifacts.pipelinerun.signer":                 "x509",
-		"artifacts.pipelinerun.enable-deep-inspection": "true",
-		"artifacts.taskrun.signer":                     "none",
-		"artifacts.oci.signer":                         "none",
-		"transparency.enabled":                         "true",
-		"transparency.url":                             b.Env.RekorURL(),
-	}
-}
-
 func (b *Bench) sealNamespace(ctx context.Context, suffix string) (*SealNS, error) {
 	ns, err := b.namespace(ctx, suffix)
 	if err != nil {
@@ -52,7 +37,7 @@ func (b *Bench) sealNamespace(ctx context.Context, suffix string) (*SealNS, erro
 		return nil, fmt.Errorf("creating Secret %s/chainseal-signing: %w", ns, err)
 	}
 	if _, err := b.Kube.CoreV1().ConfigMaps(ns).Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "chainseal-config"},
-		Data: b.sealConfig()}, metav1.CreateOptions{}); err != nil {
+		Data: b.sharedConfig()}, metav1.CreateOptions{}); err != nil {
 		return nil, fmt.Errorf("creating ConfigMap %s/chainseal-config: %w", ns, err)
 	}
 	exp := int64(3 * 3600)
