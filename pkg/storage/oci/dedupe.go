@@ -17,6 +17,7 @@ import (
 	"github.com/sigstore/sigstore/pkg/signature"
 	sigdsse "github.com/sigstore/sigstore/pkg/signature/dsse"
 
+	"github.com/chainseal/chainseal/pkg/signing"
 	"github.com/chainseal/chainseal/pkg/storage"
 )
 
@@ -124,15 +125,13 @@ func signedBy(ctx context.Context, env *ssldsse.Envelope, pubPEM, certPEM []byte
 // loadVerifier makes a verifier from a PEM public key, or from the key of a
 // PEM certificate (keyless).
 func loadVerifier(pubPEM, certPEM []byte) (signature.Verifier, error) {
-	pub, err := publicKey(pubPEM, certPEM)
-	if err != nil {
-		return nil, err
+	switch {
+	case len(certPEM) > 0:
+		return signing.VerifierFromCertificate(certPEM)
+	case len(pubPEM) > 0:
+		return signing.VerifierFromPEM(pubPEM)
 	}
-	v, err := signature.LoadVerifier(pub, crypto.SHA256)
-	if err != nil {
-		return nil, fmt.Errorf("loading the public key: %w", err)
-	}
-	return v, nil
+	return nil, fmt.Errorf("the signature has no public key or certificate")
 }
 
 // publicKey parses a PEM public key, or takes the key of a PEM certificate.
