@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -137,7 +136,7 @@ func (o *signOptions) run(ctx context.Context, stdout, stderr io.Writer) error {
 	}
 	signers := signing.NewLoader(cfg, signing.WithSecrets(secrets), signing.WithLogger(log))
 
-	names := usedBackends(in)
+	names := in.Backends()
 	backends, err := storage.Open(ctx, names, storage.Deps{
 		Config: cfg, Kube: kube, Tekton: tk, Log: log,
 		Keychain: registryauth.Keychain(ctx, kube, o.namespace, o.serviceAccount, log),
@@ -202,25 +201,6 @@ func (o *signOptions) loadConfig(ctx context.Context, kube kubernetes.Interface)
 		return config.Config{}, fmt.Errorf("invalid configuration (ConfigMap %s and --config flags):\n%w", o.configMap, err)
 	}
 	return cfg, nil
-}
-
-func usedBackends(in seal.Input) []string {
-	var names []string
-	for _, s := range in.Statements {
-		for _, n := range s.Storage {
-			if !slices.Contains(names, n) {
-				names = append(names, n)
-			}
-		}
-	}
-	for _, s := range in.Images {
-		for _, n := range s.Storage {
-			if !slices.Contains(names, n) {
-				names = append(names, n)
-			}
-		}
-	}
-	return names
 }
 
 func restConfig(kubeconfig string) (*rest.Config, error) {

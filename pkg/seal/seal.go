@@ -118,7 +118,7 @@ func (s *Sealer) Seal(ctx context.Context, in Input) (*Report, error) {
 	// others, so a re-run only has the failed ones left to do.
 	var errs []error
 	failedObjects := map[storage.Object]bool{}
-	for _, name := range backendOrder(in) {
+	for _, name := range in.Backends() {
 		b, ok := s.backends[name]
 		if !ok {
 			return rep, fmt.Errorf("storage backend %q is configured but was not opened", name)
@@ -207,9 +207,9 @@ func (s *Sealer) sign(ctx context.Context, in Input, rep *Report) (storage.Batch
 	return b, nil
 }
 
-// backendOrder lists every configured backend once; tekton goes last so the
-// annotations are written after the other stores succeeded.
-func backendOrder(in Input) []string {
+// Backends lists every backend the input is stored in, once each; tekton
+// goes last so the annotations are written after the other stores succeeded.
+func (in Input) Backends() []string {
 	var names []string
 	add := func(list []string) {
 		for _, n := range list {
