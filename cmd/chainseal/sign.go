@@ -204,25 +204,31 @@ func (o *signOptions) loadConfig(ctx context.Context, kube kubernetes.Interface)
 }
 
 func restConfig(kubeconfig string) (*rest.Config, error) {
-	if kubeconfig == "" {
-		if rc, err := rest.InClusterConfig(); err == nil {
-			rc.UserAgent = "chainseal"
-			rc.QPS, rc.Burst = 50, 100
-			return rc, nil
-		}
-	}
-	rules := clientcmd.NewDefaultClientConfigLoadingRules()
-	if kubeconfig != "" {
-		rules.ExplicitPath = kubeconfig
-	}
-	rc, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, nil).ClientConfig()
+	rc, err := loadRESTConfig(kubeconfig)
 	if err != nil {
-		return nil, fmt.Errorf("no Kubernetes API to read the run from: not in a pod, and no kubeconfig (--kubeconfig or $KUBECONFIG): %w", err)
+		return nil, err
 	}
 	rc.UserAgent = "chainseal"
 	// One short-lived process making a burst of calls: client-go's default
 	// limit (5/s) would add 200 ms a call past the first ten.
 	rc.QPS, rc.Burst = 50, 100
+	return rc, nil
+}
+
+// loadRESTConfig prefers the pod's in-cluster config unless a kubeconfig is
+// named, then falls back to the usual kubeconfig rules.
+func loadRESTConfig(kubeconfig string) (*rest.Config, error) {
+	if kubeconfig == "" {
+		if rc, err := rest.InClusterConfig(); err == nil {
+			return rc, nil
+		}
+	}
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	rules.ExplicitPath = kubeconfig
+	rc, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, nil).ClientConfig()
+	if err != nil {
+		return nil, fmt.Errorf("no Kubernetes API to read the run from: not in a pod, and no kubeconfig (--kubeconfig or $KUBECONFIG): %w", err)
+	}
 	return rc, nil
 }
 
