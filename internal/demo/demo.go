@@ -243,7 +243,7 @@ func (s *Scenario) setupCosignTeam(ctx context.Context, ns string) (*Team, error
 func (s *Scenario) build(ctx context.Context, t *Team) error {
 	s.step("%s: a build pushes an image (crane) and Tekton records the PipelineRun and TaskRuns", t.Namespace)
 	layer := filepath.Join(s.Work, t.Namespace+"-layer.tar")
-	if err := writeLayer(layer, "app", t.Namespace+" "+time.Now().String()); err != nil {
+	if err := WriteLayer(layer, "app", t.Namespace+" "+time.Now().String()); err != nil {
 		return err
 	}
 	repo := s.Env.Registry() + "/" + t.Namespace + "/app"

@@ -10,8 +10,8 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 )
 
-// writeLayer writes a one-file tar layer for crane append.
-func writeLayer(path, name, content string) error {
+// WriteLayer writes a one-file tar layer for crane append.
+func WriteLayer(path, name, content string) error {
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
 	if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(content))}); err != nil {

@@ -1,13 +1,11 @@
 package e2e
 
 import (
-	"archive/tar"
-	"bytes"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/chainseal/chainseal/internal/demo"
 	"github.com/chainseal/chainseal/internal/kubetest"
 	"github.com/chainseal/chainseal/internal/stacktest"
 )
@@ -48,18 +46,7 @@ func TestStackRegistry(t *testing.T) {
 
 func writeTar(t testing.TB, path, name, content string) {
 	t.Helper()
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(content))}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tw.Write([]byte(content)); err != nil {
-		t.Fatal(err)
-	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+	if err := demo.WriteLayer(path, name, content); err != nil {
 		t.Fatal(err)
 	}
 }
