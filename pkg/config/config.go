@@ -234,7 +234,7 @@ func listOf(p func(*Config) *[]string, allowed ...string) field {
 }
 
 var (
-	provenanceFormats = []string{FormatInToto, FormatSLSAv1, FormatSLSAv2alpha3, FormatSLSAv2alpha4, FormatTekton}
+	provenanceFormats = []string{FormatInToto, FormatSLSAv02, FormatSLSAv2alpha3, FormatSLSAv2alpha4, FormatTekton}
 	signers           = []string{SignerX509, SignerKMS, SignerPGP, SignerNone}
 	storages          = []string{StorageTekton, StorageOCI, StorageGCS, StorageDocDB, StorageGrafeas, StorageFile}
 )

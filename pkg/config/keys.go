@@ -74,8 +74,11 @@ const (
 
 // Format names accepted by artifacts.*.format.
 const (
-	FormatInToto        = "in-toto"       // SLSA v0.2 (Chains' default)
-	FormatSLSAv1        = "slsa/v1"       // SLSA v0.2, Chains' alias of in-toto
+	FormatInToto = "in-toto" // SLSA v0.2 (Chains' default)
+	// FormatSLSAv02 is spelled "slsa/v1" (Chains' name, after its formatter's
+	// version), yet it makes SLSA v0.2, as in-toto does: SLSA v1.0 is
+	// slsa/v2alpha3 and slsa/v2alpha4.
+	FormatSLSAv02       = "slsa/v1"
 	FormatSLSAv2alpha3  = "slsa/v2alpha3" // SLSA v1.0
 	FormatSLSAv2alpha4  = "slsa/v2alpha4" // SLSA v1.0 (chainseal's default)
 	FormatTekton        = "tekton"        // the raw object as JSON

@@ -120,7 +120,7 @@ func TestGolden(t *testing.T) {
 		{name: "tep0147-artifacts", run: provenancetest.TEP0147Artifacts},
 		{name: "structured-results", run: provenancetest.StructuredResults},
 		{name: "hermetic", run: provenancetest.Hermetic},
-		{name: "hermetic-slsa02", run: provenancetest.Hermetic, cfg: []string{config.KeyPipelineRunFormat, config.FormatSLSAv1}},
+		{name: "hermetic-slsa02", run: provenancetest.Hermetic, cfg: []string{config.KeyPipelineRunFormat, config.FormatSLSAv02}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

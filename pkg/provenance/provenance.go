@@ -166,11 +166,11 @@ func statement(in input) (Payload, error) {
 			format = config.FormatSLSAv2alpha4
 		}
 		body, err = slsa1(in)
-	case config.FormatInToto, config.FormatSLSAv1:
+	case config.FormatInToto, config.FormatSLSAv02:
 		body, err = slsaV02(in)
 	default:
 		return Payload{}, fmt.Errorf("building provenance: format %q (%s) is not a provenance format: use %s, %s, %s or %s",
-			format, config.KeyPipelineRunFormat, config.FormatSLSAv2alpha4, config.FormatSLSAv2alpha3, config.FormatInToto, config.FormatSLSAv1)
+			format, config.KeyPipelineRunFormat, config.FormatSLSAv2alpha4, config.FormatSLSAv2alpha3, config.FormatInToto, config.FormatSLSAv02)
 	}
 	if err != nil {
 		return Payload{}, fmt.Errorf("building %s provenance of PipelineRun %s/%s: %w", format, in.snap.PipelineRun.Namespace, in.snap.PipelineRun.Name, err)

@@ -119,13 +119,13 @@ func taskRunFormat(format string) (func(taskRunInput) (Payload, error), error) {
 	switch format {
 	case config.FormatSLSAv2alpha4, config.FormatSLSAv2alpha3:
 		return taskRunSLSA1, nil
-	case config.FormatInToto, config.FormatSLSAv1:
+	case config.FormatInToto, config.FormatSLSAv02:
 		return taskRunSLSA02, nil
 	case config.FormatTekton:
 		return taskRunTekton, nil
 	}
 	return nil, fmt.Errorf("building TaskRun provenance: format %q (%s) is not a TaskRun format: use %s, %s, %s, %s or %s",
-		format, config.KeyTaskRunFormat, config.FormatSLSAv2alpha4, config.FormatSLSAv2alpha3, config.FormatInToto, config.FormatSLSAv1, config.FormatTekton)
+		format, config.KeyTaskRunFormat, config.FormatSLSAv2alpha4, config.FormatSLSAv2alpha3, config.FormatInToto, config.FormatSLSAv02, config.FormatTekton)
 }
 
 // builderOf is runDetails.builder: builder.id (chainseal by default) and

@@ -67,13 +67,13 @@ func TestTaskRunGolden(t *testing.T) {
 		{name: "taskrun-build-push-slsa02", run: provenancetest.BuildPush, format: config.FormatInToto},
 		{name: "taskrun-build-push-tekton", run: provenancetest.BuildPush, format: config.FormatTekton},
 		{name: "taskrun-bundle-slsa-tekton", run: provenancetest.Bundle, format: config.FormatSLSAv2alpha4, cfg: []string{config.KeyBuildType, config.BuildTypeSLSATekton}},
-		{name: "taskrun-git-slsa02", run: provenancetest.Git, format: config.FormatSLSAv1},
+		{name: "taskrun-git-slsa02", run: provenancetest.Git, format: config.FormatSLSAv02},
 		{name: "taskrun-structured-results", run: provenancetest.StructuredResults, format: config.FormatSLSAv2alpha4},
 		{name: "taskrun-stepaction-tep0147", run: stepActionAndTEP0147, format: config.FormatSLSAv2alpha4},
 		{name: "taskrun-failed-allowed", run: provenancetest.Failed, format: config.FormatSLSAv2alpha4, cfg: []string{config.KeyAllowFailedTasks, "true"}},
 		{name: "taskrun-failed-allowed-tekton", run: provenancetest.Failed, format: config.FormatTekton, cfg: []string{config.KeyAllowFailedTasks, "true"}},
 		{name: "taskrun-hermetic", run: provenancetest.Hermetic, format: config.FormatSLSAv2alpha4},
-		{name: "taskrun-hermetic-slsa02", run: provenancetest.Hermetic, format: config.FormatSLSAv1},
+		{name: "taskrun-hermetic-slsa02", run: provenancetest.Hermetic, format: config.FormatSLSAv02},
 		{name: "taskrun-no-artifacts-tekton", run: provenancetest.NoArtifacts, format: config.FormatTekton, is: provenance.ErrNoArtifacts},
 	}
 	for _, c := range cases {
