@@ -233,6 +233,12 @@ func listOf(p func(*Config) *[]string, allowed ...string) field {
 	}}
 }
 
+// ProvenanceFormats lists the names artifacts.pipelinerun.format and
+// artifacts.taskrun.format accept. It is the one list of format names:
+// pkg/provenance has a builder for each, and its tests check they agree
+// (this package cannot import it).
+func ProvenanceFormats() []string { return slices.Clone(provenanceFormats) }
+
 var (
 	provenanceFormats = []string{FormatInToto, FormatSLSAv02, FormatSLSAv2alpha3, FormatSLSAv2alpha4, FormatTekton}
 	signers           = []string{SignerX509, SignerKMS, SignerPGP, SignerNone}

@@ -132,8 +132,8 @@ func Build(snap *tekton.Snapshot, cfg config.Config, opts ...Option) (*Result, e
 	if len(set.Subjects) == 0 {
 		return res, ErrNoArtifacts
 	}
-	in := input{snap: snap, set: set, cfg: cfg, version: o.version}
-	st, err := statement(in)
+	in := pipelineRunInput{snap: snap, set: set, cfg: cfg, version: o.version}
+	st, err := pipelineRunStatement(in)
 	if err != nil {
 		return nil, err
 	}
@@ -148,32 +148,24 @@ func Build(snap *tekton.Snapshot, cfg config.Config, opts ...Option) (*Result, e
 	return res, nil
 }
 
-// input is what every format reads.
-type input struct {
+// pipelineRunInput is what the PipelineRun formats read.
+type pipelineRunInput struct {
 	snap    *tekton.Snapshot
 	set     *artifacts.Set
 	cfg     config.Config
 	version string
 }
 
-func statement(in input) (Payload, error) {
-	format := in.cfg.PipelineRun.Format
-	var body []byte
-	var err error
-	switch format {
-	case config.FormatSLSAv2alpha4, config.FormatSLSAv2alpha3, "":
-		if format == "" {
-			format = config.FormatSLSAv2alpha4
-		}
-		body, err = slsa1(in)
-	case config.FormatInToto, config.FormatSLSAv02:
-		body, err = slsaV02(in)
-	default:
-		return Payload{}, fmt.Errorf("building provenance: format %q (%s) is not a provenance format: use %s, %s, %s or %s",
-			format, config.KeyPipelineRunFormat, config.FormatSLSAv2alpha4, config.FormatSLSAv2alpha3, config.FormatInToto, config.FormatSLSAv02)
-	}
+// pipelineRunStatement builds the PipelineRun's statement in the format of
+// artifacts.pipelinerun.format.
+func pipelineRunStatement(in pipelineRunInput) (Payload, error) {
+	f, err := pipelineRunFormat(in.cfg.PipelineRun.Format)
 	if err != nil {
-		return Payload{}, fmt.Errorf("building %s provenance of PipelineRun %s/%s: %w", format, in.snap.PipelineRun.Namespace, in.snap.PipelineRun.Name, err)
+		return Payload{}, err
 	}
-	return Payload{Format: format, PayloadType: PayloadTypeInToto, Body: body, Subjects: in.set.Subjects}, nil
+	body, err := f.pipelineRun(in)
+	if err != nil {
+		return Payload{}, fmt.Errorf("building %s provenance of PipelineRun %s/%s: %w", f.name, in.snap.PipelineRun.Namespace, in.snap.PipelineRun.Name, err)
+	}
+	return Payload{Format: f.name, PayloadType: f.payloadType, Body: body, Subjects: in.set.Subjects}, nil
 }

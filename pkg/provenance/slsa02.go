@@ -49,9 +49,10 @@ type statement02 struct {
 	Predicate     slsa02.ProvenancePredicate `json:"predicate"`
 }
 
-// slsaV02 builds the SLSA v0.2 statement (Chains' in-toto and slsa/v1
-// formats). The coverage record goes in invocation.environment.chainseal.
-func slsaV02(in input) ([]byte, error) {
+// pipelineRunSLSA02 builds the PipelineRun's SLSA v0.2 statement (Chains'
+// in-toto and slsa/v1 formats). The coverage record goes in
+// invocation.environment.chainseal.
+func pipelineRunSLSA02(in pipelineRunInput) ([]byte, error) {
 	pr := in.snap.PipelineRun
 	var paramSpecs v1.ParamSpecs
 	if ps := pr.Status.PipelineSpec; ps != nil {
@@ -231,7 +232,7 @@ func status(c *apis.Condition) string {
 // materials is Chains' PipelineMaterials: the pipeline's refSource, per
 // TaskRun its images and task refSource, then the type-hinted inputs;
 // equal entries merged.
-func materials(in input) ([]common.ProvenanceMaterial, error) {
+func materials(in pipelineRunInput) ([]common.ProvenanceMaterial, error) {
 	var ds []descriptor
 	pr := in.snap.PipelineRun
 	if p := pr.Status.Provenance; p != nil && p.RefSource != nil {

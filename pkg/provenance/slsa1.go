@@ -57,9 +57,9 @@ type metadata struct {
 	FinishedOn   string `json:"finishedOn,omitempty"`
 }
 
-// slsa1 builds the SLSA v1.0 statement, field-compatible with Tekton
-// Chains' slsa/v2alpha4 for PipelineRuns.
-func slsa1(in input) ([]byte, error) {
+// pipelineRunSLSA1 builds the PipelineRun's SLSA v1.0 statement,
+// field-compatible with Tekton Chains' slsa/v2alpha4 for PipelineRuns.
+func pipelineRunSLSA1(in pipelineRunInput) ([]byte, error) {
 	pr := in.snap.PipelineRun
 	buildType := in.cfg.BuildType
 	if buildType == "" {
@@ -137,7 +137,7 @@ func buildConfigSource(r *v1.RefSource) map[string]string {
 // resolvedDependencies lists, in Chains' order: the pipeline's refSource;
 // per covered TaskRun its task's refSource and its step and sidecar images;
 // then the type-hinted inputs. Duplicates are dropped.
-func resolvedDependencies(in input, withContent bool) ([]descriptor, error) {
+func resolvedDependencies(in pipelineRunInput, withContent bool) ([]descriptor, error) {
 	var out []descriptor
 	pr := in.snap.PipelineRun
 	if p := pr.Status.Provenance; p != nil && p.RefSource != nil {
@@ -195,7 +195,7 @@ func images(steps []v1.StepState, sidecars []v1.SidecarState) ([]descriptor, err
 // byproducts are, as in Chains, the results that are not subjects: the
 // PipelineRun's, and with deep inspection every covered TaskRun's and
 // step's; plus Tekton artifacts (TEP-0147) that are not build outputs.
-func byproducts(in input) ([]descriptor, error) {
+func byproducts(in pipelineRunInput) ([]descriptor, error) {
 	var out []descriptor
 	add := func(format, owner, name string, v v1.ParamValue) error {
 		if !artifacts.IsByproduct(name, v) {

@@ -84,11 +84,7 @@ func mergeProblems(have []artifacts.Problem, sets []*artifacts.Set) []artifacts.
 // taskRunStatements builds one payload per covered TaskRun, in the format of
 // artifacts.taskrun.format, in the snapshot's TaskRun order.
 func taskRunStatements(snap *tekton.Snapshot, sets []*artifacts.Set, cfg config.Config, version string) ([]TaskRunPayload, []SkippedTaskRun, error) {
-	format := cfg.TaskRun.Format
-	if format == "" {
-		format = config.FormatSLSAv2alpha4
-	}
-	build, err := taskRunFormat(format)
+	f, err := taskRunFormat(cfg.TaskRun.Format)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -96,7 +92,7 @@ func taskRunStatements(snap *tekton.Snapshot, sets []*artifacts.Set, cfg config.
 	var skipped []SkippedTaskRun
 	for i, tr := range snap.TaskRuns {
 		in := taskRunInput{tr: tr, set: sets[i], cfg: cfg, version: version}
-		if format != config.FormatTekton && len(in.set.Subjects) == 0 {
+		if f.statement() && len(in.set.Subjects) == 0 {
 			reason := SkipNoSubjects
 			if tr.Failed {
 				reason = SkipFailed
@@ -104,28 +100,14 @@ func taskRunStatements(snap *tekton.Snapshot, sets []*artifacts.Set, cfg config.
 			skipped = append(skipped, SkippedTaskRun{Namespace: tr.Namespace, Name: tr.Name, UID: string(tr.UID), PipelineTask: tr.PipelineTask, Reason: reason})
 			continue
 		}
-		p, err := build(in)
+		body, err := f.taskRun(in)
 		if err != nil {
-			return nil, nil, fmt.Errorf("building %s provenance of TaskRun %s/%s: %w", format, tr.Namespace, tr.Name, err)
+			return nil, nil, fmt.Errorf("building %s provenance of TaskRun %s/%s: %w", f.name, tr.Namespace, tr.Name, err)
 		}
-		p.Format = format
+		p := Payload{Format: f.name, PayloadType: f.payloadType, Body: body, Subjects: in.set.Subjects}
 		out = append(out, TaskRunPayload{Payload: p, Namespace: tr.Namespace, Name: tr.Name, UID: string(tr.UID), PipelineTask: tr.PipelineTask})
 	}
 	return out, skipped, nil
-}
-
-// taskRunFormat picks the builder for a artifacts.taskrun.format value.
-func taskRunFormat(format string) (func(taskRunInput) (Payload, error), error) {
-	switch format {
-	case config.FormatSLSAv2alpha4, config.FormatSLSAv2alpha3:
-		return taskRunSLSA1, nil
-	case config.FormatInToto, config.FormatSLSAv02:
-		return taskRunSLSA02, nil
-	case config.FormatTekton:
-		return taskRunTekton, nil
-	}
-	return nil, fmt.Errorf("building TaskRun provenance: format %q (%s) is not a TaskRun format: use %s, %s, %s, %s or %s",
-		format, config.KeyTaskRunFormat, config.FormatSLSAv2alpha4, config.FormatSLSAv2alpha3, config.FormatInToto, config.FormatSLSAv02, config.FormatTekton)
 }
 
 // builderOf is runDetails.builder: builder.id (chainseal by default) and

@@ -16,7 +16,7 @@ type taskRunBuildConfig struct {
 
 // taskRunSLSA02 is the SLSA v0.2 statement of one TaskRun (Chains' in-toto
 // and slsa/v1 TaskRun formats).
-func taskRunSLSA02(in taskRunInput) (Payload, error) {
+func taskRunSLSA02(in taskRunInput) ([]byte, error) {
 	tr := in.tr
 	var specs v1.ParamSpecs
 	if ts := tr.Status.TaskSpec; ts != nil {
@@ -37,7 +37,7 @@ func taskRunSLSA02(in taskRunInput) (Payload, error) {
 	}
 	mats, err := taskRunMaterials(in)
 	if err != nil {
-		return Payload{}, err
+		return nil, err
 	}
 	meta := &slsa02.ProvenanceMetadata{BuildStartedOn: metaTime(tr.Status.StartTime), BuildFinishedOn: metaTime(tr.Status.CompletionTime)}
 	meta.Reproducible = tr.Labels["chains.tekton.dev/reproducible"] == "true"
@@ -55,12 +55,12 @@ func taskRunSLSA02(in taskRunInput) (Payload, error) {
 	}
 	body, err := marshal(st)
 	if err != nil {
-		return Payload{}, err
+		return nil, err
 	}
 	if err := validateSLSA02(body); err != nil {
-		return Payload{}, fmt.Errorf("the statement fails in-toto's validation: %w", err)
+		return nil, fmt.Errorf("the statement fails in-toto's validation: %w", err)
 	}
-	return Payload{PayloadType: PayloadTypeInToto, Body: body, Subjects: in.set.Subjects}, nil
+	return body, nil
 }
 
 // stepNamed is the step of the task spec with that name, or an empty step

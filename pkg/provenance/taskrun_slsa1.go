@@ -13,22 +13,22 @@ import (
 // with Tekton Chains v0.26's slsa/v2alpha4 TaskRun format: the same
 // buildType, the TaskRun spec as externalParameters.runSpec, the task's
 // refSource named "task", and the TaskRun's own results as byproducts.
-func taskRunSLSA1(in taskRunInput) (Payload, error) {
+func taskRunSLSA1(in taskRunInput) ([]byte, error) {
 	tr := in.tr
 	buildType := in.cfg.BuildType
 	if buildType == "" {
 		buildType = config.BuildTypeSLSA
 	}
 	if buildType != config.BuildTypeSLSA && buildType != config.BuildTypeSLSATekton {
-		return Payload{}, fmt.Errorf("buildType %q (%s) is not supported", buildType, config.KeyBuildType)
+		return nil, fmt.Errorf("buildType %q (%s) is not supported", buildType, config.KeyBuildType)
 	}
 	deps, err := taskRunDependencies(in)
 	if err != nil {
-		return Payload{}, err
+		return nil, err
 	}
 	byproducts, err := taskRunByproducts(in)
 	if err != nil {
-		return Payload{}, err
+		return nil, err
 	}
 	ext := map[string]any{"runSpec": tr.Spec}
 	if ref := tr.Spec.TaskRef; ref != nil && ref.Resolver != "" && ref.Resolver != "Cluster" {
@@ -66,12 +66,12 @@ func taskRunSLSA1(in taskRunInput) (Payload, error) {
 	}
 	body, err := marshal(statementJSON{Type: statementV1, Subject: subjects(in.set.Subjects, true), PredicateType: predicateSLSA1, Predicate: pred})
 	if err != nil {
-		return Payload{}, err
+		return nil, err
 	}
 	if err := validateSLSA1(body); err != nil {
-		return Payload{}, fmt.Errorf("the statement fails in-toto's validation: %w", err)
+		return nil, fmt.Errorf("the statement fails in-toto's validation: %w", err)
 	}
-	return Payload{PayloadType: PayloadTypeInToto, Body: body, Subjects: in.set.Subjects}, nil
+	return body, nil
 }
 
 // taskRunDependencies lists, in Chains' order: the task's refSource (named

@@ -7,11 +7,8 @@ import (
 // taskRunTekton is the tekton format: the TaskRun's status as JSON, as
 // Tekton Chains' Tekton formatter made it (it returned TaskRun.Status and
 // Chains marshalled it with encoding/json). It is signed as it is, with
-// no envelope; its subjects are the TaskRun's own, for storage only.
-func taskRunTekton(in taskRunInput) (Payload, error) {
-	body, err := json.Marshal(in.tr.Status)
-	if err != nil {
-		return Payload{}, err
-	}
-	return Payload{PayloadType: PayloadTypeNone, Body: body, Subjects: in.set.Subjects}, nil
+// no envelope (PayloadTypeNone in formats); its subjects are the
+// TaskRun's own, for storage only.
+func taskRunTekton(in taskRunInput) ([]byte, error) {
+	return json.Marshal(in.tr.Status)
 }
