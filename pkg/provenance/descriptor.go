@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/chainseal/chainseal/pkg/artifacts"
+	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -47,6 +48,50 @@ func imageDependency(imageID string) (descriptor, error) {
 		return descriptor{}, fmt.Errorf("imageID %q is not <repository>@<algorithm>:<hex>", imageID)
 	}
 	return descriptor{URI: "oci://" + ref, Digest: map[string]string{alg: hex}}, nil
+}
+
+// images are the step and sidecar images, in that order.
+func images(steps []v1.StepState, sidecars []v1.SidecarState) ([]descriptor, error) {
+	ids := make([]string, 0, len(steps)+len(sidecars))
+	for _, s := range steps {
+		ids = append(ids, s.ImageID)
+	}
+	for _, s := range sidecars {
+		ids = append(ids, s.ImageID)
+	}
+	out := make([]descriptor, 0, len(ids))
+	for _, id := range ids {
+		if id == "" {
+			continue // a container that never started has no image
+		}
+		d, err := imageDependency(id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+// refSource is where Tekton resolved the pipeline or task from, named
+// name; false when Tekton recorded no source.
+func refSource(name string, p *v1.Provenance) (descriptor, bool) {
+	d := descriptor{Name: name}
+	if p == nil || p.RefSource == nil {
+		return d, false
+	}
+	d.URI, d.Digest = p.RefSource.URI, p.RefSource.Digest
+	return d, true
+}
+
+// artifactDescriptors are type-hinted artifacts (inputs or byproducts) as
+// Chains lists them: the artifact's name as the URI, each named name.
+func artifactDescriptors(name string, as []artifacts.Subject) []descriptor {
+	var out []descriptor
+	for _, a := range as {
+		out = append(out, descriptor{Name: name, URI: a.Name, Digest: a.Digest})
+	}
+	return out
 }
 
 // dedupe drops a descriptor equal to an earlier one in uri, digest and

@@ -109,16 +109,3 @@ func taskRunStatements(snap *tekton.Snapshot, sets []*artifacts.Set, cfg config.
 	}
 	return out, skipped, nil
 }
-
-// builderOf is runDetails.builder: builder.id (chainseal by default) and
-// chainseal's version when known.
-func builderOf(cfg config.Config, version string) builder {
-	b := builder{ID: cfg.BuilderID}
-	if b.ID == "" {
-		b.ID = config.DefaultBuilderID
-	}
-	if version != "" {
-		b.Version = map[string]string{"chainseal": version}
-	}
-	return b
-}

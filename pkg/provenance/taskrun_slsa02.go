@@ -1,8 +1,6 @@
 package provenance
 
 import (
-	"fmt"
-
 	"github.com/in-toto/in-toto-golang/in_toto/slsa_provenance/common"
 	slsa02 "github.com/in-toto/in-toto-golang/in_toto/slsa_provenance/v0.2"
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
@@ -28,39 +26,20 @@ func taskRunSLSA02(in taskRunInput) ([]byte, error) {
 	}
 	inv := invocation(tr.Status.Provenance, tr.Spec.Params, specs, tr.Annotations, tr.Labels)
 	if rec, ok := taskRunRecord(tr.TaskRun); ok {
-		env, _ := inv.Environment.(map[string]any)
-		if env == nil {
-			env = map[string]any{}
-		}
-		env["chainseal"] = rec
-		inv.Environment = env
+		withChainseal(&inv, rec)
 	}
 	mats, err := taskRunMaterials(in)
 	if err != nil {
 		return nil, err
 	}
-	meta := &slsa02.ProvenanceMetadata{BuildStartedOn: metaTime(tr.Status.StartTime), BuildFinishedOn: metaTime(tr.Status.CompletionTime)}
-	meta.Reproducible = tr.Labels["chains.tekton.dev/reproducible"] == "true"
-	st := statement02{
-		Type: statementV01, PredicateType: slsa02.PredicateSLSAProvenance,
-		Subject: subjects(in.set.Subjects, false),
-		Predicate: slsa02.ProvenancePredicate{
-			Builder:     common.ProvenanceBuilder{ID: builderOf(in.cfg, "").ID},
-			BuildType:   "tekton.dev/v1/TaskRun",
-			Invocation:  inv,
-			BuildConfig: taskRunBuildConfig{Steps: steps},
-			Metadata:    meta,
-			Materials:   mats,
-		},
-	}
-	body, err := marshal(st)
-	if err != nil {
-		return nil, err
-	}
-	if err := validateSLSA02(body); err != nil {
-		return nil, fmt.Errorf("the statement fails in-toto's validation: %w", err)
-	}
-	return body, nil
+	return slsa02Statement(in.set.Subjects, slsa02.ProvenancePredicate{
+		Builder:     common.ProvenanceBuilder{ID: builderID(in.cfg)},
+		BuildType:   "tekton.dev/v1/TaskRun",
+		Invocation:  inv,
+		BuildConfig: taskRunBuildConfig{Steps: steps},
+		Metadata:    metadata02(metaTime(tr.Status.StartTime), metaTime(tr.Status.CompletionTime), tr.Labels),
+		Materials:   mats,
+	})
 }
 
 // stepNamed is the step of the task spec with that name, or an empty step
@@ -83,13 +62,5 @@ func taskRunMaterials(in taskRunInput) ([]common.ProvenanceMaterial, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, m := range in.set.Materials {
-		ds = append(ds, descriptor{URI: m.Name, Digest: m.Digest})
-	}
-	ds = dedupe(ds)
-	out := make([]common.ProvenanceMaterial, 0, len(ds))
-	for _, d := range ds {
-		out = append(out, common.ProvenanceMaterial{URI: d.URI, Digest: d.Digest})
-	}
-	return out, nil
+	return materials(append(ds, artifactDescriptors("", in.set.Materials)...)), nil
 }

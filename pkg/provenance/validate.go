@@ -11,6 +11,19 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 )
 
+// validJSON marshals a statement and checks it with in-toto's own types,
+// so that nothing chainseal signs is a statement in-toto cannot read.
+func validJSON(statement any, validate func([]byte) error) ([]byte, error) {
+	body, err := marshal(statement)
+	if err != nil {
+		return nil, err
+	}
+	if err := validate(body); err != nil {
+		return nil, fmt.Errorf("the statement fails in-toto's validation: %w", err)
+	}
+	return body, nil
+}
+
 // validateSLSA1 parses the body with in-toto's own types (protojson
 // rejects unknown fields) and runs their validators.
 func validateSLSA1(body []byte) error {
