@@ -7,8 +7,10 @@
 // the API) and a config.Config go into Load (or a Loader, which keeps one
 // Signer per signer name for the life of the process); the Signer signs blobs
 // and DSSE envelopes and exports its public key as PEM for `cosign verify`.
-// VerifyEnvelope checks an envelope against a public key, a certificate or a
-// KMS key.
+// A Material is what signatures verify with, a public key or a certificate
+// and its chain (MaterialOf a Signer, MaterialFrom a stored record,
+// ParseMaterial of a --key file); VerifyEnvelope checks an envelope with its
+// Verifier, or with a KMS key's.
 //
 // Errors name the key source and the config key or secret file that fixes
 // them; they never contain key material, passwords or tokens.

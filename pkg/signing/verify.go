@@ -3,13 +3,10 @@ package signing
 import (
 	"context"
 	"crypto"
-	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"fmt"
 
 	"github.com/secure-systems-lab/go-securesystemslib/dsse"
-	"github.com/sigstore/sigstore/pkg/cryptoutils"
 	"github.com/sigstore/sigstore/pkg/signature"
 	sigdsse "github.com/sigstore/sigstore/pkg/signature/dsse"
 
@@ -19,37 +16,38 @@ import (
 // VerifierFromPEM loads a PEM public key with the digest chainseal signs
 // with (see hashFor), the one `cosign verify --key` uses by default.
 func VerifierFromPEM(pemBytes []byte) (signature.Verifier, error) {
-	pub, err := cryptoutils.UnmarshalPEMToPublicKey(pemBytes)
-	if err != nil {
-		return nil, fmt.Errorf("parsing the PEM public key: %w", err)
-	}
-	return verifierFromPublicKey(pub)
+	return verifierOf(NewKeyMaterial(pemBytes))
 }
 
 // VerifierFromCertificate loads the public key of a PEM certificate. It does
 // not check the certificate's chain, validity or identity: that is the
 // caller's policy (cosign's --certificate-identity and friends).
 func VerifierFromCertificate(pemBytes []byte) (signature.Verifier, error) {
-	block, _ := pem.Decode(pemBytes)
-	if block == nil || block.Type != "CERTIFICATE" {
-		return nil, errors.New("not a PEM certificate")
-	}
-	cert, err := x509.ParseCertificate(block.Bytes)
-	if err != nil {
-		return nil, fmt.Errorf("parsing the certificate: %w", err)
-	}
-	return verifierFromPublicKey(cert.PublicKey)
+	return verifierOf(NewCertificateMaterial(pemBytes, nil))
 }
 
 // VerifierFromKMS reads the public key of signers.kms.kmsref (with the same
 // Vault login as signing; only read on transit/keys is needed) and verifies
 // locally: Vault's remote verify disagrees with sigstore on RSA padding.
 func VerifierFromKMS(ctx context.Context, cfg config.Config, opts ...Option) (signature.Verifier, error) {
+	return verifierOf(MaterialFromKMS(ctx, cfg, opts...))
+}
+
+// MaterialFromKMS reads the public key of signers.kms.kmsref, as
+// VerifierFromKMS does.
+func MaterialFromKMS(ctx context.Context, cfg config.Config, opts ...Option) (*Material, error) {
 	s, err := loadKMS(ctx, cfg, newOptions(opts))
 	if err != nil {
 		return nil, err
 	}
-	return VerifierFromPEM(s.PublicKeyPEM())
+	return MaterialOf(s)
+}
+
+func verifierOf(m *Material, err error) (signature.Verifier, error) {
+	if err != nil {
+		return nil, err
+	}
+	return m.Verifier(), nil
 }
 
 func verifierFromPublicKey(pub crypto.PublicKey) (signature.Verifier, error) {
