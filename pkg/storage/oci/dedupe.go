@@ -3,7 +3,6 @@ package oci
 import (
 	"bytes"
 	"context"
-	"crypto"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -13,8 +12,6 @@ import (
 	ssldsse "github.com/secure-systems-lab/go-securesystemslib/dsse"
 	"github.com/sigstore/cosign/v2/pkg/oci"
 	ctypes "github.com/sigstore/cosign/v2/pkg/types"
-	"github.com/sigstore/sigstore/pkg/cryptoutils"
-	"github.com/sigstore/sigstore/pkg/signature"
 	sigdsse "github.com/sigstore/sigstore/pkg/signature/dsse"
 
 	"github.com/chainseal/chainseal/pkg/signing"
@@ -32,6 +29,7 @@ func findAttestation(ctx context.Context, existing []oci.Signature, a storage.At
 	if err != nil {
 		return false, err
 	}
+	var m *signing.Material // parsed when a layer needs it
 	for _, sig := range existing {
 		if mt, err := sig.MediaType(); err != nil || mt != ctypes.DssePayloadType {
 			continue
@@ -50,12 +48,13 @@ func findAttestation(ctx context.Context, existing []oci.Signature, a storage.At
 		if err != nil || !bytes.Equal(payload, stmt) {
 			continue // not ours, or not a DSSE envelope: leave it be
 		}
-		ok, err := signedBy(ctx, env, a.PublicKey, a.Cert)
-		if err != nil {
-			return false, err
+		if m == nil {
+			if m, err = material(a.PublicKey, a.Cert, a.Chain); err != nil {
+				return false, err
+			}
 		}
-		if ok {
-			return true, nil
+		if ok, err := signedBy(ctx, env, m); err != nil || ok {
+			return ok, err
 		}
 	}
 	return false, nil
@@ -66,7 +65,7 @@ func findAttestation(ctx context.Context, existing []oci.Signature, a storage.At
 func findSignature(existing []oci.Signature, s storage.ImageSignature, b64 string) (bool, error) {
 	sum := sha256.Sum256(s.Payload)
 	want := "sha256:" + hex.EncodeToString(sum[:])
-	var v signature.Verifier
+	var m *signing.Material // parsed when a layer needs it
 	for _, sig := range existing {
 		if d, err := sig.Digest(); err != nil || d.String() != want {
 			continue // a different payload
@@ -82,12 +81,12 @@ func findSignature(existing []oci.Signature, s storage.ImageSignature, b64 strin
 		if err != nil {
 			continue
 		}
-		if v == nil {
-			if v, err = loadVerifier(s.PublicKey, s.Cert); err != nil {
+		if m == nil {
+			if m, err = material(s.PublicKey, s.Cert, s.Chain); err != nil {
 				return false, err
 			}
 		}
-		if v.VerifySignature(bytes.NewReader(raw), bytes.NewReader(s.Payload)) == nil {
+		if m.Verifier().VerifySignature(bytes.NewReader(raw), bytes.NewReader(s.Payload)) == nil {
 			return true, nil
 		}
 	}
@@ -107,14 +106,9 @@ func decodeEnvelope(raw []byte) (*ssldsse.Envelope, []byte, error) {
 	return &env, payload, nil
 }
 
-// signedBy reports whether the envelope's signature verifies with the key
-// (or the certificate's key).
-func signedBy(ctx context.Context, env *ssldsse.Envelope, pubPEM, certPEM []byte) (bool, error) {
-	v, err := loadVerifier(pubPEM, certPEM)
-	if err != nil {
-		return false, err
-	}
-	ev, err := ssldsse.NewEnvelopeVerifier(&sigdsse.VerifierAdapter{SignatureVerifier: v})
+// signedBy reports whether the envelope's signature verifies with m.
+func signedBy(ctx context.Context, env *ssldsse.Envelope, m *signing.Material) (bool, error) {
+	ev, err := ssldsse.NewEnvelopeVerifier(&sigdsse.VerifierAdapter{SignatureVerifier: m.Verifier()})
 	if err != nil {
 		return false, fmt.Errorf("making a DSSE verifier: %w", err)
 	}
@@ -122,34 +116,12 @@ func signedBy(ctx context.Context, env *ssldsse.Envelope, pubPEM, certPEM []byte
 	return err == nil, nil
 }
 
-// loadVerifier makes a verifier from a PEM public key, or from the key of a
-// PEM certificate (keyless).
-func loadVerifier(pubPEM, certPEM []byte) (signature.Verifier, error) {
-	switch {
-	case len(certPEM) > 0:
-		return signing.VerifierFromCertificate(certPEM)
-	case len(pubPEM) > 0:
-		return signing.VerifierFromPEM(pubPEM)
+// material is what a record's signature verifies with: its certificate
+// (keyless) or its public key.
+func material(pub, cert, chain []byte) (*signing.Material, error) {
+	m, err := signing.MaterialFrom(pub, cert, chain)
+	if err != nil {
+		return nil, fmt.Errorf("the signature's verification material: %w", err)
 	}
-	return nil, fmt.Errorf("the signature has no public key or certificate")
-}
-
-// publicKey parses a PEM public key, or takes the key of a PEM certificate.
-func publicKey(pubPEM, certPEM []byte) (crypto.PublicKey, error) {
-	switch {
-	case len(certPEM) > 0:
-		certs, err := cryptoutils.UnmarshalCertificatesFromPEM(certPEM)
-		if err != nil || len(certs) == 0 {
-			return nil, fmt.Errorf("parsing the signing certificate: %v", err)
-		}
-		return certs[0].PublicKey, nil
-	case len(pubPEM) > 0:
-		k, err := cryptoutils.UnmarshalPEMToPublicKey(pubPEM)
-		if err != nil {
-			return nil, fmt.Errorf("parsing the public key: %w", err)
-		}
-		return k, nil
-	default:
-		return nil, fmt.Errorf("the signature has no public key or certificate")
-	}
+	return m, nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/sigstore/rekor/pkg/generated/models"
 	sgbundle "github.com/sigstore/sigstore-go/pkg/bundle"
 
+	"github.com/chainseal/chainseal/pkg/signing"
 	"github.com/chainseal/chainseal/pkg/storage"
 )
 
@@ -34,8 +35,12 @@ func (b *Backend) attestBundle(ctx context.Context, d name.Digest, a storage.Att
 	if err != nil {
 		return "", err
 	}
+	m, err := material(a.PublicKey, a.Cert, a.Chain)
+	if err != nil {
+		return "", err
+	}
 	opts := b.ociOpts(ctx)
-	dup, err := b.findBundle(ctx, d, a, stmt, opts)
+	dup, err := b.findBundle(ctx, d, m, stmt, opts)
 	if err != nil {
 		return "", err
 	}
@@ -43,15 +48,11 @@ func (b *Backend) attestBundle(ctx context.Context, d name.Digest, a storage.Att
 		b.o.log.Info("oci: bundle already attached", "image", d.String())
 		return d.String(), nil
 	}
-	pub, err := publicKey(a.PublicKey, a.Cert)
-	if err != nil {
-		return "", err
-	}
 	entry, err := logEntry(a.Transparency)
 	if err != nil {
 		return "", err
 	}
-	raw, err := cbundle.MakeNewBundle(pub, entry, stmt, a.Envelope, signerPEM(a.PublicKey, a.Cert), nil)
+	raw, err := cbundle.MakeNewBundle(m.PublicKey(), entry, stmt, a.Envelope, m.PEM(), nil)
 	if err != nil {
 		return "", fmt.Errorf("making the Sigstore bundle: %w", err)
 	}
@@ -63,8 +64,8 @@ func (b *Backend) attestBundle(ctx context.Context, d name.Digest, a storage.Att
 }
 
 // findBundle reports whether a bundle referring to d already holds the
-// statement signed by a's key.
-func (b *Backend) findBundle(ctx context.Context, d name.Digest, a storage.Attestation, stmt []byte, opts []ociremote.Option) (bool, error) {
+// statement signed by m's key.
+func (b *Backend) findBundle(ctx context.Context, d name.Digest, m *signing.Material, stmt []byte, opts []ociremote.Option) (bool, error) {
 	mt, err := sgbundle.MediaTypeString("0.3")
 	if err != nil {
 		return false, err
@@ -73,8 +74,8 @@ func (b *Backend) findBundle(ctx context.Context, d name.Digest, a storage.Attes
 	if err != nil {
 		return false, fmt.Errorf("listing the referrers of %s: %w", d, err)
 	}
-	for _, m := range idx.Manifests {
-		bun, err := ociremote.Bundle(d.Context().Digest(m.Digest.String()), opts...)
+	for _, desc := range idx.Manifests {
+		bun, err := ociremote.Bundle(d.Context().Digest(desc.Digest.String()), opts...)
 		if err != nil {
 			continue // not a bundle we can read: leave it be
 		}
@@ -87,12 +88,8 @@ func (b *Backend) findBundle(ctx context.Context, d name.Digest, a storage.Attes
 			Payload:     base64.StdEncoding.EncodeToString(env.GetPayload()),
 			Signatures:  []ssldsse.Signature{{Sig: base64.StdEncoding.EncodeToString(env.GetSignatures()[0].GetSig())}},
 		}
-		ok, err := signedBy(ctx, e, a.PublicKey, a.Cert)
-		if err != nil {
-			return false, err
-		}
-		if ok {
-			return true, nil
+		if ok, err := signedBy(ctx, e, m); err != nil || ok {
+			return ok, err
 		}
 	}
 	return false, nil
@@ -114,12 +111,4 @@ func logEntry(t *storage.TransparencyEntry) (*models.LogEntryAnon, error) {
 			SignedEntryTimestamp: t.SignedEntryTimestamp,
 		},
 	}, nil
-}
-
-// signerPEM is the key or certificate a bundle names as its signer.
-func signerPEM(pub, cert []byte) []byte {
-	if len(cert) > 0 {
-		return cert
-	}
-	return pub
 }
