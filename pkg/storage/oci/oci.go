@@ -164,7 +164,7 @@ func (b *Backend) jobs(ctx context.Context, batch storage.Batch) ([]job, error) 
 			return nil, fmt.Errorf("oci: signature of %q: not an image digest reference: %w", s.Image, err)
 		}
 		out = append(out, job{tag: d.String() + ".sig", run: func(ctx context.Context) (string, error) {
-			loc, err := b.sign(ctx, d, s)
+			loc, err := b.attachSignature(ctx, d, s)
 			if err != nil {
 				return "", fmt.Errorf("oci: attaching the signature of %s: %w", d, err)
 			}

@@ -12,10 +12,10 @@ import (
 	"github.com/chainseal/chainseal/pkg/storage"
 )
 
-// sign appends the simplesigning signature to d's .sig image, as `cosign
-// sign` does, unless a layer already holds the same payload signed by the
+// attachSignature appends the simplesigning signature (already made) to d's
+// .sig image, as `cosign sign` does, unless a layer already holds the same payload signed by the
 // same key. It returns the .sig tag.
-func (b *Backend) sign(ctx context.Context, d name.Digest, s storage.ImageSignature) (string, error) {
+func (b *Backend) attachSignature(ctx context.Context, d name.Digest, s storage.ImageSignature) (string, error) {
 	t, err := b.readTag(ctx, d, ociremote.SignatureTag)
 	if err != nil {
 		return "", err
