@@ -12,6 +12,7 @@ import (
 	"github.com/sigstore/rekor/pkg/generated/client/index"
 	"github.com/sigstore/rekor/pkg/generated/models"
 
+	"github.com/chainseal/chainseal/pkg/signing"
 	"github.com/chainseal/chainseal/pkg/storage"
 )
 
@@ -29,8 +30,12 @@ const maxReuseCandidates = 16
 // reuseAttestation puts the earlier signature back into a when the log
 // already holds this statement signed by this key.
 func (l *Client) reuseAttestation(ctx context.Context, a *storage.Attestation) error {
+	key := signerPEM(a.PublicKey, a.Cert, a.Chain)
+	if key == nil {
+		return nil // the upload says what is wrong with it
+	}
 	if len(a.Envelope) == 0 {
-		return l.reuseRaw(ctx, a.Payload, signerPEM(a.PublicKey, a.Cert), &a.Signature)
+		return l.reuseRaw(ctx, a.Payload, key, &a.Signature)
 	}
 	var env ssldsse.Envelope
 	if err := json.Unmarshal(a.Envelope, &env); err != nil || len(env.Signatures) != 1 {
@@ -40,7 +45,6 @@ func (l *Client) reuseAttestation(ctx context.Context, a *storage.Attestation) e
 	if err != nil {
 		return nil
 	}
-	key := signerPEM(a.PublicKey, a.Cert)
 	for _, body := range l.candidates(ctx, payload) {
 		if body.Kind != "dsse" || len(body.Spec.Signatures) != 1 || !sameKey(body.Spec.Signatures[0].Verifier, key) {
 			continue
@@ -66,7 +70,21 @@ func (l *Client) reuseAttestation(ctx context.Context, a *storage.Attestation) e
 
 // reuseImageSignature does the same for a simplesigning signature.
 func (l *Client) reuseImageSignature(ctx context.Context, s *storage.ImageSignature) error {
-	return l.reuseRaw(ctx, s.Payload, signerPEM(s.PublicKey, s.Cert), &s.Signature)
+	key := signerPEM(s.PublicKey, s.Cert, s.Chain)
+	if key == nil {
+		return nil // the upload says what is wrong with it
+	}
+	return l.reuseRaw(ctx, s.Payload, key, &s.Signature)
+}
+
+// signerPEM is what the record's entry names as its verifier (see
+// signing.Material.PEM), or nil when the record has no usable one.
+func signerPEM(pub, cert, chain []byte) []byte {
+	m, err := signing.MaterialFrom(pub, cert, chain)
+	if err != nil {
+		return nil
+	}
+	return m.PEM()
 }
 
 // reuseRaw finds a hashedrekord of payload by key and sets *sig to its signature.

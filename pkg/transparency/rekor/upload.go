@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/chainseal/chainseal/pkg/signing"
 	"github.com/chainseal/chainseal/pkg/storage"
 )
 
@@ -49,17 +50,16 @@ func (l *Client) Log(ctx context.Context, b *storage.Batch) error {
 // envelope, a hashedrekord for a payload signed raw.
 func (l *Client) UploadAttestation(ctx context.Context, a storage.Attestation) (*storage.TransparencyEntry, error) {
 	what := "attestation of " + a.Object.String()
-	key := signerPEM(a.PublicKey, a.Cert)
-	if len(key) == 0 {
-		return nil, l.errorf(what, "it has no public key or certificate")
+	m, err := signing.MaterialFrom(a.PublicKey, a.Cert, a.Chain)
+	if err != nil {
+		return nil, l.errorf(what, "its verification material: %w", err)
 	}
 	var p proposal
-	var err error
 	switch {
 	case len(a.Envelope) > 0:
-		p, err = dsseProposal(ctx, a.Envelope, key)
+		p, err = dsseProposal(ctx, a.Envelope, m.PEM())
 	case len(a.Signature) > 0:
-		p, err = hashedrekordProposal(ctx, a.Payload, a.Signature, key)
+		p, err = hashedrekordProposal(ctx, a.Payload, a.Signature, m.PEM())
 	default:
 		return nil, l.errorf(what, "it has neither a DSSE envelope nor a signature")
 	}
@@ -73,11 +73,11 @@ func (l *Client) UploadAttestation(ctx context.Context, a storage.Attestation) (
 // hashedrekord, as `cosign sign` does.
 func (l *Client) UploadImageSignature(ctx context.Context, s storage.ImageSignature) (*storage.TransparencyEntry, error) {
 	what := "signature of " + s.Image
-	key := signerPEM(s.PublicKey, s.Cert)
-	if len(key) == 0 {
-		return nil, l.errorf(what, "it has no public key or certificate")
+	m, err := signing.MaterialFrom(s.PublicKey, s.Cert, s.Chain)
+	if err != nil {
+		return nil, l.errorf(what, "its verification material: %w", err)
 	}
-	p, err := hashedrekordProposal(ctx, s.Payload, s.Signature, key)
+	p, err := hashedrekordProposal(ctx, s.Payload, s.Signature, m.PEM())
 	if err != nil {
 		return nil, l.errorf(what, "%w", err)
 	}
@@ -111,15 +111,6 @@ func (l *Client) upload(ctx context.Context, what string, p proposal) (*storage.
 	}
 	l.opts.log.Info("rekor: recorded", "what", what, "kind", p.kind, "uuid", uuid, "logIndex", te.LogIndex, "duration", time.Since(start))
 	return te, nil
-}
-
-// signerPEM is what the entry names as its verifier: the certificate for
-// keyless signing (as cosign uploads it), else the public key.
-func signerPEM(pub, cert []byte) []byte {
-	if len(cert) > 0 {
-		return cert
-	}
-	return pub
 }
 
 func (l *Client) errorf(what, format string, args ...any) error {
