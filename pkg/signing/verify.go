@@ -19,13 +19,6 @@ func VerifierFromPEM(pemBytes []byte) (signature.Verifier, error) {
 	return verifierOf(NewKeyMaterial(pemBytes))
 }
 
-// VerifierFromCertificate loads the public key of a PEM certificate. It does
-// not check the certificate's chain, validity or identity: that is the
-// caller's policy (cosign's --certificate-identity and friends).
-func VerifierFromCertificate(pemBytes []byte) (signature.Verifier, error) {
-	return verifierOf(NewCertificateMaterial(pemBytes, nil))
-}
-
 // VerifierFromKMS reads the public key of signers.kms.kmsref (with the same
 // Vault login as signing; only read on transit/keys is needed) and verifies
 // locally: Vault's remote verify disagrees with sigstore on RSA padding.

@@ -15,7 +15,6 @@ import (
 	"github.com/sigstore/rekor/pkg/generated/models"
 	"github.com/sigstore/rekor/pkg/tle"
 	sgbundle "github.com/sigstore/sigstore-go/pkg/bundle"
-	"github.com/sigstore/sigstore/pkg/cryptoutils"
 )
 
 // Offline verification reads Sigstore bundles (v0.3, the format of
@@ -119,14 +118,10 @@ func bundleJSON(ev *evidence, key *Key) ([]byte, error) {
 		}
 		pe.Signatures = append(pe.Signatures, &protodsse.Signature{Sig: sig, Keyid: s.KeyID})
 	}
-	hint, err := keyHint(key)
-	if err != nil {
-		return nil, err
-	}
 	pb := &protobundle.Bundle{
 		MediaType: bundleArtifactType,
 		VerificationMaterial: &protobundle.VerificationMaterial{
-			Content:     &protobundle.VerificationMaterial_PublicKey{PublicKey: &protocommon.PublicKeyIdentifier{Hint: hint}},
+			Content:     &protobundle.VerificationMaterial_PublicKey{PublicKey: &protocommon.PublicKeyIdentifier{Hint: key.KeyHint()}},
 			TlogEntries: []*protorekor.TransparencyLogEntry{t},
 		},
 		Content: &protobundle.Bundle_DsseEnvelope{DsseEnvelope: pe},
@@ -136,15 +131,6 @@ func bundleJSON(ev *evidence, key *Key) ([]byte, error) {
 		return nil, err
 	}
 	return b.MarshalJSON()
-}
-
-// keyHint names the key as cosign does: the base64 SHA-256 of its DER.
-func keyHint(key *Key) (string, error) {
-	der, err := cryptoutils.MarshalPublicKeyToDER(key.Public)
-	if err != nil {
-		return "", fmt.Errorf("encoding the key: %w", err)
-	}
-	return base64.StdEncoding.EncodeToString(sha256Sum(der)), nil
 }
 
 func ptr[T any](v T) *T { return &v }

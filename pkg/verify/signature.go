@@ -10,7 +10,7 @@ import (
 // checkSignature verifies the DSSE signature with the key (pkg/signing,
 // the same code that signs) and returns the verified payload.
 func (v *Verifier) checkSignature(ctx context.Context, ev *evidence) ([]byte, Check) {
-	payload, err := signing.VerifyEnvelope(ctx, ev.env, signing.PayloadTypeInToto, v.key.Verifier)
+	payload, err := signing.VerifyEnvelope(ctx, ev.env, signing.PayloadTypeInToto, v.key.Verifier())
 	if err != nil {
 		return nil, fail(CheckSignature, fmt.Sprintf("the DSSE signature does not verify with the key %s: %v", v.key.Description, err))
 	}

@@ -19,7 +19,6 @@ import (
 	"github.com/sigstore/rekor/pkg/types"
 	dssev001 "github.com/sigstore/rekor/pkg/types/dsse/v0.0.1"
 	rekorverify "github.com/sigstore/rekor/pkg/verify"
-	"github.com/sigstore/sigstore/pkg/cryptoutils"
 	"github.com/transparency-dev/merkle/rfc6962"
 )
 
@@ -190,11 +189,7 @@ func (v *Verifier) searchEntry(ctx context.Context, ev *evidence) (*models.LogEn
 	if err != nil {
 		return nil, errored(CheckTransparency, "encoding the envelope: "+err.Error())
 	}
-	keyPEM, err := cryptoutils.MarshalPublicKeyToPEM(v.key.Public)
-	if err != nil {
-		return nil, errored(CheckTransparency, "encoding the key: "+err.Error())
-	}
-	found, err := cosign.FindTlogEntry(ctx, rc.c, "", raw, keyPEM)
+	found, err := cosign.FindTlogEntry(ctx, rc.c, "", raw, v.key.PublicKeyPEM())
 	if err != nil {
 		if strings.Contains(err.Error(), "not found") {
 			return nil, fail(CheckTransparency, fmt.Sprintf("the attestation carries no transparency log entry, and %s holds none for it", rc.url))
