@@ -4,7 +4,7 @@ export GOTOOLCHAIN := local
 export GONOSUMDB := github.com/tektoncd
 export GOFLAGS := -buildvcs=false
 
-GO_TEST_FLAGS ?= -count=1 -timeout 45m
+GO_TEST_FLAGS ?= -count=1 -timeout 45m -tags stack
 FUZZTIME ?= 15s
 
 .PHONY: all build test fuzz demo stack-up stack-down stack-build bench clean bundle
@@ -24,10 +24,14 @@ stack-down:
 	test/stack/down
 
 ## test: unit, integration and e2e tests against the real local stack.
+## Two tiers: `go test ./...` runs the unit tests in seconds with no stack;
+## files tagged `stack` (named *_stack_test.go, and test/e2e) need the real
+## local stack or the tools it builds; `make test` runs both.
 ## The Chains compatibility test is its own module (test/compat/run).
 test: stack-up
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	go vet ./...
+	go vet -tags stack ./...
 	go test $(GO_TEST_FLAGS) ./...
 	test/compat/run -count=1
 	$(MAKE) fuzz

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/spf13/cobra"
 	tektonclient "github.com/tektoncd/pipeline/pkg/client/clientset/versioned"
@@ -17,14 +16,11 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/chainseal/chainseal/pkg/config"
-	"github.com/chainseal/chainseal/pkg/registryauth"
-	"github.com/chainseal/chainseal/pkg/seal"
+	"github.com/chainseal/chainseal/pkg/sign"
 	"github.com/chainseal/chainseal/pkg/signing"
-	"github.com/chainseal/chainseal/pkg/storage"
-	tektonstore "github.com/chainseal/chainseal/pkg/storage/tekton"
-	"github.com/chainseal/chainseal/pkg/transparency/rekor"
 
 	// Storage backends register themselves by their chains-config names.
+	_ "github.com/chainseal/chainseal/pkg/storage/annotations"
 	_ "github.com/chainseal/chainseal/pkg/storage/file"
 	_ "github.com/chainseal/chainseal/pkg/storage/oci"
 )
@@ -91,116 +87,57 @@ func (o *signOptions) run(ctx context.Context, stdout, stderr io.Writer) error {
 	if len(o.fromFiles) == 0 && (o.namespace == "" || o.pipelineRun == "") {
 		return usageError{errors.New("name the run with --namespace and --pipelinerun, or read it from files with --from-file")}
 	}
-
-	var kube kubernetes.Interface
-	var tk tektonclient.Interface
+	pairs, err := config.FromFlags(o.configPairs)
+	if err != nil {
+		return usageError{err}
+	}
+	if o.strict {
+		pairs[config.KeyStrictDigests] = "true"
+	}
+	opts := sign.Options{
+		Namespace: o.namespace, PipelineRun: o.pipelineRun, PipelineRunUID: o.pipelineRunUID,
+		OwnTaskRun: o.ownTaskRun, FromFiles: o.fromFiles,
+		ConfigMap: o.configMap, Config: pairs,
+		SecretDir: o.secretDir, Secret: o.secret, ServiceAccount: o.serviceAccount,
+		DryRun: o.dryRun, Log: log,
+	}
+	if o.rekorPublicKey != "" && !o.dryRun {
+		if opts.RekorPublicKey, err = os.ReadFile(o.rekorPublicKey); err != nil {
+			return fmt.Errorf("reading the Rekor public key (--rekor-public-key): %w", err)
+		}
+	}
 	if len(o.fromFiles) == 0 || o.kubeconfig != "" {
 		rc, err := restConfig(o.kubeconfig)
 		if err != nil {
 			return err
 		}
-		kube = kubernetes.NewForConfigOrDie(rc)
-		tk = tektonclient.NewForConfigOrDie(rc)
+		opts.Kube = kubernetes.NewForConfigOrDie(rc)
+		opts.Tekton = tektonclient.NewForConfigOrDie(rc)
 	}
 
-	start := time.Now()
-	cfg, err := o.loadConfig(ctx, kube)
-	if err != nil {
-		return err
+	out, err := sign.Run(ctx, opts)
+	if errors.Is(err, sign.ErrNothingToSign) {
+		return noArtifactsError{err}
 	}
-	log.Info("config loaded", "format", cfg.PipelineRun.Format, "signer", cfg.PipelineRun.Signer,
-		"storage", cfg.PipelineRun.Storage, "transparency", cfg.Transparency.Enabled, "duration", since(start))
-
-	start = time.Now()
-	in, err := o.build(ctx, tk, cfg, log)
-	if err != nil {
-		return err
-	}
-	log.Info("provenance built", "statements", len(in.Statements), "image signatures", len(in.Images), "duration", since(start))
-	if o.dryRun {
-		for _, s := range in.Statements {
+	if o.dryRun && err == nil {
+		for _, s := range out.Input.Statements {
 			fmt.Fprintf(stdout, "%s\n", s.Payload)
 		}
-		for _, s := range in.Images {
+		for _, s := range out.Input.Images {
 			fmt.Fprintf(stdout, "%s\n", s.Payload)
 		}
 		return nil
 	}
-
-	var secrets signing.Secrets
-	switch {
-	case o.secretDir != "":
-		secrets = signing.DirSecrets(o.secretDir)
-	case kube != nil:
-		secrets = signing.KubeSecret(kube, o.namespace, o.secret)
-	}
-	signers := signing.NewLoader(cfg, signing.WithSecrets(secrets), signing.WithLogger(log))
-
-	names := in.Backends()
-	backends, err := storage.Open(ctx, names, storage.Deps{
-		Config: cfg, Kube: kube, Tekton: tk, Log: log,
-		Keychain: registryauth.Keychain(ctx, kube, o.namespace, o.serviceAccount, log),
-	})
-	if err != nil {
-		return err
-	}
-	opts := []seal.Option{seal.WithLogger(log)}
-	if cfg.Transparency.Enabled {
-		ropts := []rekor.Option{rekor.WithLogger(log)}
-		if o.rekorPublicKey != "" {
-			pem, err := os.ReadFile(o.rekorPublicKey)
-			if err != nil {
-				return fmt.Errorf("reading the Rekor public key (--rekor-public-key): %w", err)
-			}
-			ropts = append(ropts, rekor.WithPublicKey(pem))
-		} else {
-			ropts = append(ropts, rekor.WithPublicKeyFromLog())
-		}
-		log, err := rekor.New(cfg.Transparency.URL, ropts...)
-		if err != nil {
-			return fmt.Errorf("transparency.url: %w", err)
-		}
-		opts = append(opts, seal.WithTransparency(log))
-	}
-	for _, b := range backends {
-		if m, ok := b.(*tektonstore.Backend); ok {
-			opts = append(opts, seal.WithMarker(m))
-		}
-	}
-	rep, err := seal.New(signers, backends, opts...).Seal(ctx, in)
-	if rep != nil {
-		rep.Summary(stdout)
+	if out.Report != nil {
+		out.Report.Summary(stdout)
 	}
 	if err != nil {
 		return err
 	}
 	if o.resultsDir != "" {
-		if err := writeResults(o.resultsDir, rep.Results()); err != nil {
-			return err
-		}
+		return writeResults(o.resultsDir, out.Report.Results())
 	}
 	return nil
-}
-
-func (o *signOptions) loadConfig(ctx context.Context, kube kubernetes.Interface) (config.Config, error) {
-	flags, err := config.FromFlags(o.configPairs)
-	if err != nil {
-		return config.Config{}, usageError{err}
-	}
-	if o.strict {
-		flags[config.KeyStrictDigests] = "true"
-	}
-	cm := map[string]string{}
-	if kube != nil && o.configMap != "" && o.namespace != "" {
-		if cm, err = config.FromConfigMap(ctx, kube, o.namespace, o.configMap); err != nil {
-			return config.Config{}, err
-		}
-	}
-	cfg, err := config.Parse(config.Merge(cm, flags))
-	if err != nil {
-		return config.Config{}, fmt.Errorf("invalid configuration (ConfigMap %s and --config flags):\n%w", o.configMap, err)
-	}
-	return cfg, nil
 }
 
 func restConfig(kubeconfig string) (*rest.Config, error) {
@@ -250,8 +187,6 @@ func newLogger(w io.Writer, format string) (*slog.Logger, error) {
 	}
 	return nil, usageError{fmt.Errorf("--log-format %q: use text or json", format)}
 }
-
-func since(t time.Time) string { return time.Since(t).Round(time.Millisecond).String() }
 
 // usageError exits with 2, as a bad flag does.
 type usageError struct{ error }

@@ -69,9 +69,7 @@ func (r *Report) Results() map[string]string {
 	}
 	var refs []string
 	for _, rc := range r.Receipts {
-		if rc.Backend == "oci" {
-			refs = append(refs, rc.Locations...)
-		}
+		refs = append(refs, rc.References...)
 	}
 	out["ATTESTATION_REF"] = strings.Join(refs, "\n")
 	return out

@@ -5,6 +5,7 @@
 package seal
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"errors"
@@ -13,7 +14,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/chainseal/chainseal/pkg/config"
 	"github.com/chainseal/chainseal/pkg/signing"
 	"github.com/chainseal/chainseal/pkg/storage"
 )
@@ -57,18 +57,12 @@ type Transparency interface {
 	Log(ctx context.Context, b *storage.Batch) error
 }
 
-// Marker marks an object signed once every backend holds its attestation
-// (the tekton backend's MarkSigned).
-type Marker interface {
-	MarkSigned(ctx context.Context, o storage.Object, transparencyURL string) error
-}
-
 // Sealer runs Seal. Build it with New.
 type Sealer struct {
-	signers      SignerSource
-	backends     map[string]storage.Backend
+	signers SignerSource
+	// backends in the order they are written: storage.LastWriter ones last.
+	backends     []storage.Backend
 	transparency Transparency
-	marker       Marker
 	log          *slog.Logger
 }
 
@@ -78,18 +72,17 @@ type Option func(*Sealer)
 // WithTransparency logs every signature before storing it.
 func WithTransparency(t Transparency) Option { return func(s *Sealer) { s.transparency = t } }
 
-// WithMarker marks objects signed after every store succeeded.
-func WithMarker(m Marker) Option { return func(s *Sealer) { s.marker = m } }
-
 // WithLogger logs one line per stage.
 func WithLogger(l *slog.Logger) Option { return func(s *Sealer) { s.log = l } }
 
-// New makes a Sealer that stores in backends (keyed by name).
+// New makes a Sealer that stores in backends. A backend that is a
+// storage.Marker marks the objects whose attestations it stores once every
+// backend holds them.
 func New(signers SignerSource, backends []storage.Backend, opts ...Option) *Sealer {
-	s := &Sealer{signers: signers, backends: map[string]storage.Backend{}, log: slog.New(slog.DiscardHandler)}
-	for _, b := range backends {
-		s.backends[b.Name()] = b
-	}
+	s := &Sealer{signers: signers, backends: slices.Clone(backends), log: slog.New(slog.DiscardHandler)}
+	slices.SortStableFunc(s.backends, func(a, b storage.Backend) int {
+		return cmp.Compare(writesLast(a), writesLast(b))
+	})
 	for _, o := range opts {
 		o(s)
 	}
@@ -116,42 +109,41 @@ func (s *Sealer) Seal(ctx context.Context, in Input) (*Report, error) {
 
 	// Every backend gets its share; a failing backend does not stop the
 	// others, so a re-run only has the failed ones left to do.
-	var errs []error
-	failedObjects := map[storage.Object]bool{}
+	opened := map[string]bool{}
+	for _, b := range s.backends {
+		opened[b.Name()] = true
+	}
 	for _, name := range in.Backends() {
-		b, ok := s.backends[name]
-		if !ok {
-			return rep, fmt.Errorf("storage backend %q is configured but was not opened", name)
+		if !opened[name] {
+			return rep, fmt.Errorf("storage backend %q is configured but was not opened; nothing was stored", name)
 		}
-		share := shareFor(name, in, batch)
+	}
+	var errs []error
+	for _, b := range s.backends {
+		share := shareFor(b, batch)
 		if len(share.Attestations) == 0 && len(share.Images) == 0 {
 			continue
 		}
 		start := time.Now()
 		receipt, err := b.Store(ctx, share)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("storage backend %q: %w", name, err))
-			for _, a := range share.Attestations {
-				failedObjects[a.Object] = true
-			}
-			s.log.Error("storing failed", "backend", name, "error", err.Error(), "duration", since(start))
+			errs = append(errs, fmt.Errorf("storage backend %q: %w", b.Name(), err))
+			s.log.Error("storing failed", "backend", b.Name(), "error", err.Error(), "duration", since(start))
 			continue
 		}
 		rep.Receipts = append(rep.Receipts, receipt)
-		s.log.Info("stored", "backend", name, "attestations", len(share.Attestations), "image signatures", len(share.Images), "duration", since(start))
+		s.log.Info("stored", "backend", b.Name(), "attestations", len(share.Attestations), "image signatures", len(share.Images), "duration", since(start))
 	}
 	if len(errs) > 0 {
 		return rep, fmt.Errorf("%w; nothing was marked signed, re-run to complete", errors.Join(errs...))
 	}
-	if s.marker != nil {
-		for _, o := range markable(in) {
-			url := ""
-			for _, a := range batch.Attestations {
-				if a.Object == o && a.Transparency != nil {
-					url = fmt.Sprintf("%s/api/v1/log/entries?logIndex=%d", a.Transparency.URL, a.Transparency.LogIndex)
-				}
-			}
-			if err := s.marker.MarkSigned(ctx, o, url); err != nil {
+	for _, b := range s.backends {
+		m, ok := b.(storage.Marker)
+		if !ok {
+			continue
+		}
+		for _, o := range objectsStoredIn(b.Name(), batch) {
+			if err := m.MarkSigned(ctx, o, transparencyURL(o, batch)); err != nil {
 				return rep, fmt.Errorf("marking %s signed: %w", o, err)
 			}
 			rep.Marked = append(rep.Marked, o)
@@ -170,7 +162,7 @@ func (s *Sealer) sign(ctx context.Context, in Input, rep *Report) (storage.Batch
 		}
 		a := storage.Attestation{
 			Object: u.Object, Format: u.Format, PayloadType: u.PayloadType, Payload: u.Payload,
-			Subjects: u.Subjects, PublicKey: signer.PublicKeyPEM(),
+			Subjects: u.Subjects, PublicKey: signer.PublicKeyPEM(), Destinations: u.Storage,
 		}
 		if u.PayloadType == "" {
 			if a.Signature, err = signer.SignBlob(ctx, u.Payload); err != nil {
@@ -201,14 +193,16 @@ func (s *Sealer) sign(ctx context.Context, in Input, rep *Report) (storage.Batch
 			return b, fmt.Errorf("signing image %s with %s: %w", u.Image, signer.Description(), err)
 		}
 		rep.Keys = appendUnique(rep.Keys, signer.Description())
-		b.Images = append(b.Images, storage.ImageSignature{Image: u.Image, Payload: u.Payload, Signature: sig, PublicKey: signer.PublicKeyPEM()})
+		b.Images = append(b.Images, storage.ImageSignature{
+			Image: u.Image, Payload: u.Payload, Signature: sig, PublicKey: signer.PublicKeyPEM(), Destinations: u.Storage,
+		})
 	}
 	s.log.Info("signed", "statements", len(b.Attestations), "image signatures", len(b.Images), "duration", since(start))
 	return b, nil
 }
 
-// Backends lists every backend the input is stored in, once each; tekton
-// goes last so the annotations are written after the other stores succeeded.
+// Backends lists every backend the input is stored in, once each, in the
+// order the config names them.
 func (in Input) Backends() []string {
 	var names []string
 	add := func(list []string) {
@@ -224,45 +218,57 @@ func (in Input) Backends() []string {
 	for _, u := range in.Images {
 		add(u.Storage)
 	}
-	slices.SortStableFunc(names, func(a, b string) int {
-		switch {
-		case a == config.StorageTekton && b != config.StorageTekton:
-			return 1
-		case b == config.StorageTekton && a != config.StorageTekton:
-			return -1
-		}
-		return 0
-	})
 	return names
 }
 
-// shareFor is the part of the batch that backend name stores.
-func shareFor(name string, in Input, b storage.Batch) storage.Batch {
+// shareFor is the part of the batch that backend b stores: the records
+// naming it among their destinations, less those it does not accept.
+func shareFor(b storage.Backend, batch storage.Batch) storage.Batch {
+	sel, selective := b.(storage.Selective)
 	var out storage.Batch
-	for i, u := range in.Statements {
-		if slices.Contains(u.Storage, name) {
-			out.Attestations = append(out.Attestations, b.Attestations[i])
+	for _, a := range batch.Attestations {
+		if slices.Contains(a.Destinations, b.Name()) && (!selective || sel.Accepts(a)) {
+			out.Attestations = append(out.Attestations, a)
 		}
 	}
-	for i, u := range in.Images {
-		if slices.Contains(u.Storage, name) {
-			out.Images = append(out.Images, b.Images[i])
+	for _, i := range batch.Images {
+		if slices.Contains(i.Destinations, b.Name()) {
+			out.Images = append(out.Images, i)
 		}
 	}
 	return out
 }
 
-// markable lists the objects whose attestations are stored with tekton
-// storage; only those get the signed annotation (Chains' behaviour, and the
+// objectsStoredIn lists the objects with an attestation stored in backend
+// name, once each: a marker marks only those (Chains' behaviour, and the
 // only case where chainseal has permission to patch them).
-func markable(in Input) []storage.Object {
+func objectsStoredIn(name string, batch storage.Batch) []storage.Object {
 	var out []storage.Object
-	for _, u := range in.Statements {
-		if slices.Contains(u.Storage, config.StorageTekton) && !slices.Contains(out, u.Object) {
-			out = append(out, u.Object)
+	for _, a := range batch.Attestations {
+		if slices.Contains(a.Destinations, name) && !slices.Contains(out, a.Object) {
+			out = append(out, a.Object)
 		}
 	}
 	return out
+}
+
+// transparencyURL is the log entry of o's last attestation, as Chains
+// writes it in chains.tekton.dev/transparency ("" when not logged).
+func transparencyURL(o storage.Object, batch storage.Batch) string {
+	url := ""
+	for _, a := range batch.Attestations {
+		if a.Object == o && a.Transparency != nil {
+			url = fmt.Sprintf("%s/api/v1/log/entries?logIndex=%d", a.Transparency.URL, a.Transparency.LogIndex)
+		}
+	}
+	return url
+}
+
+func writesLast(b storage.Backend) int {
+	if _, ok := b.(storage.LastWriter); ok {
+		return 1
+	}
+	return 0
 }
 
 func appendUnique(list []string, s string) []string {

@@ -60,12 +60,13 @@ func (m signers) Signer(_ context.Context, name string) (signing.Signer, error) 
 }
 
 // recordingBackend is a storage double that records what it was given and
-// can be told to fail.
+// can be told to fail. With refs, its receipt carries References.
 type recordingBackend struct {
 	name  string
 	fail  error
 	got   []storage.Batch
 	order *[]string
+	refs  bool
 }
 
 func (b *recordingBackend) Name() string { return b.name }
@@ -75,15 +76,31 @@ func (b *recordingBackend) Store(_ context.Context, batch storage.Batch) (storag
 		return storage.Receipt{}, b.fail
 	}
 	b.got = append(b.got, batch)
-	return storage.Receipt{Backend: b.name, Locations: []string{b.name + "://x"}}, nil
+	r := storage.Receipt{Backend: b.name, Locations: []string{b.name + "://x"}}
+	if b.refs {
+		r.References = r.Locations
+	}
+	return r, nil
 }
 
-type recordingMarker struct{ marked []storage.Object }
+// markingBackend is a recordingBackend with the capabilities of the
+// annotations backend: it marks objects signed and is written last.
+type markingBackend struct {
+	recordingBackend
+	marked []storage.Object
+}
 
-func (m *recordingMarker) MarkSigned(_ context.Context, o storage.Object, _ string) error {
+func (m *markingBackend) MarkSigned(_ context.Context, o storage.Object, _ string) error {
 	m.marked = append(m.marked, o)
 	return nil
 }
+func (m *markingBackend) WritesLast() {}
+
+// envelopeOnlyBackend is a recordingBackend that, as OCI does, accepts only
+// attestations in a DSSE envelope.
+type envelopeOnlyBackend struct{ recordingBackend }
+
+func (b *envelopeOnlyBackend) Accepts(a storage.Attestation) bool { return len(a.Envelope) > 0 }
 
 var pr = storage.Object{Kind: "PipelineRun", Namespace: "ns", Name: "p", UID: "u1"}
 
@@ -101,11 +118,10 @@ func input() Input {
 
 func TestSealSignsStoresEachShareAndMarksLast(t *testing.T) {
 	var order []string
-	oci := &recordingBackend{name: "oci", order: &order}
-	tk := &recordingBackend{name: "tekton", order: &order}
+	oci := &recordingBackend{name: "oci", order: &order, refs: true}
+	m := &markingBackend{recordingBackend: recordingBackend{name: "tekton", order: &order}}
 	file := &recordingBackend{name: "file", order: &order}
-	m := &recordingMarker{}
-	s := New(signers{"x509": newTestSigner(t)}, []storage.Backend{tk, oci, file}, WithMarker(m))
+	s := New(signers{"x509": newTestSigner(t)}, []storage.Backend{m, oci, file})
 	rep, err := s.Seal(context.Background(), input())
 	if err != nil {
 		t.Fatal(err)
@@ -135,10 +151,10 @@ func TestSealSignsStoresEachShareAndMarksLast(t *testing.T) {
 func TestSealNeverMarksSignedWhenAStoreFails(t *testing.T) {
 	var order []string
 	oci := &recordingBackend{name: "oci", order: &order, fail: errors.New("registry said 503")}
-	tk := &recordingBackend{name: "tekton", order: &order}
+	m := &markingBackend{recordingBackend: recordingBackend{name: "tekton", order: &order}}
+	tk := &m.recordingBackend
 	file := &recordingBackend{name: "file", order: &order}
-	m := &recordingMarker{}
-	s := New(signers{"x509": newTestSigner(t)}, []storage.Backend{tk, oci, file}, WithMarker(m))
+	s := New(signers{"x509": newTestSigner(t)}, []storage.Backend{m, oci, file})
 	rep, err := s.Seal(context.Background(), input())
 	if err == nil || !strings.Contains(err.Error(), `"oci"`) || !strings.Contains(err.Error(), "503") {
 		t.Fatalf("error = %v, want one naming the oci backend and its cause", err)
@@ -163,5 +179,53 @@ func TestSealFailsBeforeStoringWhenSigningFails(t *testing.T) {
 	}
 	if len(order) != 0 {
 		t.Fatalf("stored %v although signing failed", order)
+	}
+}
+
+// Capabilities, not names, decide the order, the marking and the shares: a
+// backend of any name that writes last goes last and marks; one that takes
+// only envelopes is not given a raw payload.
+func TestSealFindsCapabilitiesNotNames(t *testing.T) {
+	var order []string
+	m := &markingBackend{recordingBackend: recordingBackend{name: "annotate-anything", order: &order}}
+	env := &envelopeOnlyBackend{recordingBackend{name: "envelopes", order: &order}}
+	plain := &recordingBackend{name: "tekton", order: &order}
+	in := Input{Statements: []Unsigned{
+		{Object: pr, Format: "slsa/v2alpha4", PayloadType: "application/vnd.in-toto+json", Payload: []byte(`{"a":1}`),
+			Signer: "x509", Storage: []string{"annotate-anything", "envelopes", "tekton"}},
+		{Object: storage.Object{Kind: "TaskRun", Namespace: "ns", Name: "t", UID: "u2"}, Format: "tekton", Payload: []byte(`{}`),
+			Signer: "x509", Storage: []string{"envelopes", "tekton"}},
+	}}
+	s := New(signers{"x509": newTestSigner(t)}, []storage.Backend{m, plain, env})
+	rep, err := s.Seal(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(order, ","); got != "tekton,envelopes,annotate-anything" {
+		t.Errorf("store order = %s, want the LastWriter last and the others in the given order", got)
+	}
+	if n := len(env.got[0].Attestations); n != 1 {
+		t.Errorf("the envelope-only backend got %d attestations, want only the DSSE one", n)
+	}
+	if n := len(plain.got[0].Attestations); n != 2 {
+		t.Errorf("a plain backend named tekton got %d attestations, want both", n)
+	}
+	if len(m.marked) != 1 || m.marked[0] != pr || len(rep.Marked) != 1 {
+		t.Errorf("marked %v, want the PipelineRun only (the one the marker stored)", m.marked)
+	}
+	if refs := rep.Results()["ATTESTATION_REF"]; refs != "" {
+		t.Errorf("ATTESTATION_REF = %q, want empty: no backend returned references", refs)
+	}
+}
+
+func TestSealRefusesABackendThatWasNotOpened(t *testing.T) {
+	var order []string
+	file := &recordingBackend{name: "file", order: &order}
+	_, err := New(signers{"x509": newTestSigner(t)}, []storage.Backend{file}).Seal(context.Background(), input())
+	if err == nil || !strings.Contains(err.Error(), "not opened") {
+		t.Fatalf("error = %v, want one naming a backend that was not opened", err)
+	}
+	if len(order) != 0 {
+		t.Errorf("stored in %v although a configured backend was missing", order)
 	}
 }

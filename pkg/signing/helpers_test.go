@@ -90,3 +90,10 @@ func tmpFile(t testing.TB, dir, name string, data []byte) string {
 	writeFile(t, p, data)
 	return p
 }
+
+func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
+
+// cosignEnv keeps cosign offline and away from the user's config.
+func cosignEnv(t testing.TB, extra ...string) []string {
+	return append(os.Environ(), append([]string{"TUF_ROOT=" + t.TempDir(), "HOME=" + t.TempDir(), "SIGSTORE_NO_CACHE=true"}, extra...)...)
+}

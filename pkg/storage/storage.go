@@ -59,6 +59,8 @@ type Attestation struct {
 	// PublicKey is the PEM public key; Cert and Chain are set for keyless.
 	PublicKey, Cert, Chain []byte
 	Transparency           *TransparencyEntry
+	// Destinations are the names of the backends this attestation goes to.
+	Destinations []string
 }
 
 // ImageSignature is cosign's simplesigning signature of one image.
@@ -68,6 +70,8 @@ type ImageSignature struct {
 	Signature              []byte // raw signature over Payload
 	PublicKey, Cert, Chain []byte
 	Transparency           *TransparencyEntry
+	// Destinations are the names of the backends this signature goes to.
+	Destinations []string
 }
 
 // Batch is everything one run stores.
@@ -80,9 +84,13 @@ type Batch struct {
 // summary a person reads.
 type Receipt struct {
 	Backend string
-	// Locations are references a verifier can use (image refs, file paths,
-	// annotation keys).
+	// Locations say where each record went, for a person (image refs, file
+	// paths, annotation keys).
 	Locations []string
+	// References are the registry references a verifier fetches the
+	// attestations from (the ATTESTATION_REF result); empty for backends
+	// that are not registries.
+	References []string
 }
 
 // Backend stores signed attestations. Store must be idempotent: storing the

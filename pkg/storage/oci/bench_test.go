@@ -12,7 +12,6 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
-	"github.com/chainseal/chainseal/internal/stacktest"
 	"github.com/chainseal/chainseal/pkg/storage"
 	"github.com/chainseal/chainseal/pkg/storage/oci"
 )
@@ -55,11 +54,6 @@ func benchStore(b *testing.B, registry string, kc oci.Option) {
 
 // BenchmarkStoreStackRegistry: the stack's docker-registry (htpasswd auth)
 // on loopback.
-func BenchmarkStoreStackRegistry(b *testing.B) {
-	env := stacktest.Load(b)
-	benchStore(b, env.Must(b, "REGISTRY"), oci.WithKeychain(stackKeychain(b, env)))
-}
-
 // BenchmarkStoreInProcessRegistry: go-containerregistry's registry, for
 // comparison (no auth, no disk).
 func BenchmarkStoreInProcessRegistry(b *testing.B) {

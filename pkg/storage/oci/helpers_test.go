@@ -3,7 +3,10 @@ package oci_test
 import (
 	"bytes"
 	"encoding/json"
+	"net/http"
+	"net/http/httputil"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -125,4 +128,20 @@ func attTag(repo string, d name.Digest) string {
 
 func sigTag(repo string, d name.Digest) string {
 	return repo + ":" + strings.Replace(d.DigestStr(), ":", "-", 1) + ".sig"
+}
+
+// countingTransport counts the bytes of every request it sends (headers
+// and body, as on the wire before TLS).
+type countingTransport struct {
+	inner http.RoundTripper
+	sent  atomic.Int64
+	reqs  atomic.Int64
+}
+
+func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if dump, err := httputil.DumpRequestOut(r, true); err == nil {
+		c.sent.Add(int64(len(dump)))
+	}
+	c.reqs.Add(1)
+	return c.inner.RoundTrip(r)
 }

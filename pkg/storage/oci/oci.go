@@ -68,6 +68,12 @@ func New(opts ...Option) (*Backend, error) {
 // Name implements storage.Backend.
 func (b *Backend) Name() string { return Name }
 
+// Accepts implements storage.Selective: only DSSE envelopes are attached to
+// images; a payload signed raw (the tekton format) has no subject to attach to.
+func (b *Backend) Accepts(a storage.Attestation) bool { return len(a.Envelope) > 0 }
+
+var _ storage.Selective = (*Backend)(nil)
+
 // Store implements storage.Backend: every DSSE attestation goes to the .att
 // tag of each image among its subjects, every image signature to the .sig
 // tag of its image. Writes to different tags run in parallel (each is a
@@ -113,6 +119,7 @@ func (b *Backend) Store(ctx context.Context, batch storage.Batch) (storage.Recei
 		if errs[i] == nil && loc != "" && !seen[loc] {
 			seen[loc] = true
 			r.Locations = append(r.Locations, loc)
+			r.References = append(r.References, loc)
 		}
 	}
 	if werr != nil {

@@ -1,15 +1,14 @@
+//go:build stack
+
 package oci_test
 
 import (
 	"encoding/base64"
 	"encoding/json"
-	"net/http"
-	"net/http/httputil"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -74,20 +73,4 @@ func mustRun(t testing.TB, environ []string, bin string, args ...string) string 
 		t.Fatalf("%s %s: %v\n%s", filepath.Base(bin), strings.Join(args, " "), err, out)
 	}
 	return out
-}
-
-// countingTransport counts the bytes of every request it sends (headers
-// and body, as on the wire before TLS).
-type countingTransport struct {
-	inner http.RoundTripper
-	sent  atomic.Int64
-	reqs  atomic.Int64
-}
-
-func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	if dump, err := httputil.DumpRequestOut(r, true); err == nil {
-		c.sent.Add(int64(len(dump)))
-	}
-	c.reqs.Add(1)
-	return c.inner.RoundTrip(r)
 }

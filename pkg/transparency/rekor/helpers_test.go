@@ -7,15 +7,12 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"os"
-	"os/exec"
 	"testing"
 
 	"github.com/sigstore/sigstore/pkg/signature"
 	sigdsse "github.com/sigstore/sigstore/pkg/signature/dsse"
 
 	"github.com/chainseal/chainseal/internal/sigtest"
-	"github.com/chainseal/chainseal/internal/stacktest"
 	"github.com/chainseal/chainseal/pkg/storage"
 )
 
@@ -75,24 +72,4 @@ func (k testKey) imageSignature(t testing.TB, imageHex string) storage.ImageSign
 	return storage.ImageSignature{Image: "registry.example/app@sha256:" + imageHex, Payload: p, Signature: sig, PublicKey: k.pubPEM}
 }
 
-func rekorKey(t testing.TB, env *stacktest.Env) []byte {
-	t.Helper()
-	b, err := os.ReadFile(env.Must(t, "REKOR_PUBLIC_KEY_FILE"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 // rekorCLI runs the stack's rekor-cli against the log.
-func rekorCLI(t testing.TB, env *stacktest.Env, args ...string) string {
-	t.Helper()
-	args = append(args, "--rekor_server", env.Must(t, "REKOR_URL"))
-	cmd := exec.Command(env.Must(t, "REKOR_CLI"), args...)
-	cmd.Env = env.Environ()
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("rekor-cli %v: %v\n%s", args, err, out)
-	}
-	return string(out)
-}

@@ -1,4 +1,4 @@
-package tekton
+package annotations
 
 import (
 	"context"
@@ -51,6 +51,15 @@ func New(client tektonclient.Interface, opts ...Option) *Backend {
 }
 
 func (b *Backend) Name() string { return config.StorageTekton }
+
+// WritesLast implements storage.LastWriter: watchers read the annotations as
+// "done", so they are written after every other backend.
+func (b *Backend) WritesLast() {}
+
+var (
+	_ storage.Marker     = (*Backend)(nil)
+	_ storage.LastWriter = (*Backend)(nil)
+)
 
 // Store annotates each attestation's object with its payload and signature.
 func (b *Backend) Store(ctx context.Context, batch storage.Batch) (storage.Receipt, error) {

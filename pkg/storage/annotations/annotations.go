@@ -1,7 +1,8 @@
-// Package tekton stores signed payloads as annotations on the PipelineRun or
-// TaskRun they describe, with the keys Tekton Chains uses, so tools written
-// for Chains read them unchanged.
-package tekton
+// Package annotations is the "tekton" storage backend: it stores signed
+// payloads as annotations on the PipelineRun or TaskRun they describe, with
+// the keys Tekton Chains uses, so tools written for Chains read them
+// unchanged.
+package annotations
 
 import (
 	"encoding/base64"

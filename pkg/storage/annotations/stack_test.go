@@ -1,4 +1,6 @@
-package tekton
+//go:build stack
+
+package annotations
 
 import (
 	"bytes"

@@ -1,0 +1,44 @@
+package sign
+
+import (
+	"log/slog"
+
+	tektonclient "github.com/tektoncd/pipeline/pkg/client/clientset/versioned"
+	"k8s.io/client-go/kubernetes"
+)
+
+// Options say which run to seal and how. Zero values mean "not given".
+type Options struct {
+	// Namespace and PipelineRun name the run to read from the API. With
+	// FromFiles, Namespace defaults to the PipelineRun's own.
+	Namespace   string
+	PipelineRun string
+	// PipelineRunUID, when set, must be the run's UID.
+	PipelineRunUID string
+	// OwnTaskRun is chainseal's own TaskRun, left out of the provenance.
+	OwnTaskRun string
+	// FromFiles reads the PipelineRun and TaskRuns from files instead.
+	FromFiles []string
+
+	// ConfigMap names the namespace's chains-config ConfigMap ("" for none);
+	// Config holds key=value pairs over it.
+	ConfigMap string
+	Config    map[string]string
+
+	// SecretDir is a directory of signing key files (a mounted Secret);
+	// otherwise Secret is read through the API.
+	SecretDir string
+	Secret    string
+	// ServiceAccount's imagePullSecrets hold registry credentials.
+	ServiceAccount string
+	// RekorPublicKey pins the transparency log's key (PEM).
+	RekorPublicKey []byte
+
+	// DryRun builds and plans but signs and stores nothing.
+	DryRun bool
+
+	// Kube and Tekton are the cluster's clients; nil offline.
+	Kube   kubernetes.Interface
+	Tekton tektonclient.Interface
+	Log    *slog.Logger
+}

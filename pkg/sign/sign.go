@@ -1,0 +1,163 @@
+package sign
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/chainseal/chainseal/pkg/config"
+	"github.com/chainseal/chainseal/pkg/provenance"
+	"github.com/chainseal/chainseal/pkg/registryauth"
+	"github.com/chainseal/chainseal/pkg/seal"
+	"github.com/chainseal/chainseal/pkg/signing"
+	"github.com/chainseal/chainseal/pkg/storage"
+	"github.com/chainseal/chainseal/pkg/tekton"
+	"github.com/chainseal/chainseal/pkg/version"
+)
+
+// ErrNothingToSign: the run named no artifacts, or every signer is none.
+// Not a failure of chainseal; the caller decides what it means.
+var ErrNothingToSign = errors.New("nothing to sign")
+
+// Outcome is what Run did. Input is set once the run was planned (also on
+// a dry run); Report once sealing started.
+type Outcome struct {
+	Config config.Config
+	Input  seal.Input
+	Report *seal.Report
+}
+
+// Run seals one PipelineRun. On error the Outcome still says how far it
+// got (the Report lists what was stored).
+func Run(ctx context.Context, o Options) (*Outcome, error) {
+	log := o.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	out := &Outcome{}
+
+	start := time.Now()
+	snap, err := snapshot(ctx, o)
+	if err != nil {
+		return out, err
+	}
+	// The namespace's config is the run's namespace's, also when the run
+	// came from files.
+	if o.Namespace == "" {
+		o.Namespace = snap.PipelineRun.Namespace
+	}
+	for _, ex := range snap.Excluded {
+		log.Info("left out of the provenance", "taskrun", ex.Name, "pipelineTask", ex.PipelineTask, "reason", string(ex.Reason))
+	}
+	log.Info("run read", "taskruns", len(snap.TaskRuns), "duration", since(start))
+
+	start = time.Now()
+	if out.Config, err = loadConfig(ctx, o); err != nil {
+		return out, err
+	}
+	cfg := out.Config
+	log.Info("config loaded", "format", cfg.PipelineRun.Format, "signer", cfg.PipelineRun.Signer,
+		"storage", cfg.PipelineRun.Storage, "transparency", cfg.Transparency.Enabled, "duration", since(start))
+
+	start = time.Now()
+	if out.Input, err = build(snap, cfg, log); err != nil {
+		return out, err
+	}
+	log.Info("provenance built", "statements", len(out.Input.Statements), "image signatures", len(out.Input.Images), "duration", since(start))
+	if o.DryRun {
+		return out, nil
+	}
+
+	sealer, err := seal.Open(ctx, out.Input, seal.Setup{
+		Deps: storage.Deps{
+			Config: cfg, Kube: o.Kube, Tekton: o.Tekton, Log: log,
+			Keychain: registryauth.Keychain(ctx, o.Kube, o.Namespace, o.ServiceAccount, log),
+		},
+		Secrets:        secrets(o),
+		RekorPublicKey: o.RekorPublicKey,
+	})
+	if err != nil {
+		return out, err
+	}
+	out.Report, err = sealer.Seal(ctx, out.Input)
+	return out, err
+}
+
+func snapshot(ctx context.Context, o Options) (*tekton.Snapshot, error) {
+	var topts []tekton.Option
+	if o.PipelineRunUID != "" {
+		topts = append(topts, tekton.WithUID(o.PipelineRunUID))
+	}
+	if o.OwnTaskRun != "" {
+		topts = append(topts, tekton.WithOwnTaskRun(o.OwnTaskRun))
+	}
+	if len(o.FromFiles) > 0 {
+		return tekton.FromFiles(o.FromFiles, topts...)
+	}
+	if o.Tekton == nil {
+		return nil, errors.New("no Kubernetes API to read the run from: run in a pod, pass a kubeconfig, or read the run from files")
+	}
+	if o.Namespace == "" || o.PipelineRun == "" {
+		return nil, errors.New("name the run by its namespace and PipelineRun name, or read it from files")
+	}
+	return tekton.FromAPI(ctx, o.Tekton, o.Namespace, o.PipelineRun, topts...)
+}
+
+// loadConfig layers the namespace's ConfigMap (when there is an API) under
+// the given pairs.
+func loadConfig(ctx context.Context, o Options) (config.Config, error) {
+	cm := map[string]string{}
+	if o.Kube != nil && o.ConfigMap != "" && o.Namespace != "" {
+		var err error
+		if cm, err = config.FromConfigMap(ctx, o.Kube, o.Namespace, o.ConfigMap); err != nil {
+			return config.Config{}, err
+		}
+	}
+	cfg, err := config.Parse(config.Merge(cm, o.Config))
+	if err != nil {
+		return config.Config{}, fmt.Errorf("invalid configuration (ConfigMap %s/%s and --config flags):\n%w", o.Namespace, o.ConfigMap, err)
+	}
+	return cfg, nil
+}
+
+// build turns the snapshot into what seal signs.
+func build(snap *tekton.Snapshot, cfg config.Config, log *slog.Logger) (seal.Input, error) {
+	res, err := provenance.Build(snap, cfg, provenance.WithVersion(version.Short()))
+	if res != nil {
+		for _, p := range res.Problems {
+			log.Warn("not signed", "problem", p.String())
+		}
+		for _, sk := range res.SkippedTaskRuns {
+			log.Info("no TaskRun statement", "taskrun", sk.Name, "reason", sk.Reason)
+		}
+	}
+	// No artifacts at the pipeline level is not an error while TaskRun
+	// statements remain to be sealed.
+	noArtifacts := errors.Is(err, provenance.ErrNoArtifacts)
+	if err != nil && !noArtifacts {
+		return seal.Input{}, err
+	}
+	pr := snap.PipelineRun
+	in := seal.Plan(res, storage.Object{Kind: "PipelineRun", Namespace: pr.Namespace, Name: pr.Name, UID: string(pr.UID)}, cfg)
+	if in.Empty() {
+		if noArtifacts {
+			return in, fmt.Errorf("%w: PipelineRun %s/%s names no artifacts with a valid digest (IMAGE_URL/IMAGE_DIGEST, IMAGES, *_ARTIFACT_OUTPUTS, ...): nothing was signed", ErrNothingToSign, pr.Namespace, pr.Name)
+		}
+		return in, fmt.Errorf("%w for PipelineRun %s/%s: %s and %s are both none", ErrNothingToSign, pr.Namespace, pr.Name, config.KeyPipelineRunSigner, config.KeyTaskRunSigner)
+	}
+	return in, nil
+}
+
+func secrets(o Options) signing.Secrets {
+	switch {
+	case o.SecretDir != "":
+		return signing.DirSecrets(o.SecretDir)
+	case o.Kube != nil:
+		return signing.KubeSecret(o.Kube, o.Namespace, o.Secret)
+	}
+	return nil
+}
+
+func since(t time.Time) string { return time.Since(t).Round(time.Millisecond).String() }

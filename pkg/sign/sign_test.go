@@ -1,0 +1,89 @@
+package sign
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes/fake"
+	"sigs.k8s.io/yaml"
+
+	"github.com/chainseal/chainseal/pkg/config"
+	"github.com/chainseal/chainseal/pkg/tekton/tektontest"
+)
+
+// writeRun writes a PipelineRun and its TaskRuns as YAML files, as
+// `kubectl get -o yaml` would.
+func writeRun(t *testing.T, r *tektontest.Run) []string {
+	t.Helper()
+	dir := t.TempDir()
+	var files []string
+	write := func(name string, obj any) {
+		b, err := yaml.Marshal(obj)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, name+".yaml")
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, p)
+	}
+	write(r.PipelineRun.Name, r.PipelineRun)
+	for _, tr := range r.TaskRuns {
+		write(tr.Name, tr)
+	}
+	return files
+}
+
+func buildRun(ns string) *tektontest.Run {
+	r := tektontest.NewRun(ns, "release-7q2xk")
+	r.Add(tektontest.Task{Name: "build", Steps: []string{"build"}, Results: []string{
+		"IMAGE_URL", "registry.example/payments/api:1.2",
+		"IMAGE_DIGEST", "sha256:" + tektontest.Digest("api"),
+	}})
+	return r
+}
+
+// With the run read from files and a cluster to read config from, the
+// namespace's ConfigMap applies although no namespace was named: the
+// namespace is the run's own. (It used to be filled in after the config
+// was loaded, so the ConfigMap was silently skipped.)
+func TestRunFromFilesReadsTheRunsNamespaceConfig(t *testing.T) {
+	kube := fake.NewSimpleClientset(&corev1.ConfigMap{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "payments", Name: config.DefaultConfigMapName},
+		Data:       map[string]string{config.KeyPipelineRunFormat: config.FormatInToto},
+	})
+	out, err := Run(context.Background(), Options{
+		FromFiles: writeRun(t, buildRun("payments")), ConfigMap: config.DefaultConfigMapName,
+		Kube: kube, DryRun: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Input.Statements) == 0 || out.Input.Statements[0].Format != config.FormatInToto {
+		t.Fatalf("statements %+v: want the format the namespace's ConfigMap sets (%s)", out.Input.Statements, config.FormatInToto)
+	}
+	if out.Config.PipelineRun.Format != config.FormatInToto {
+		t.Errorf("config format = %q", out.Config.PipelineRun.Format)
+	}
+}
+
+func TestRunWithoutArtifactsIsNothingToSign(t *testing.T) {
+	r := tektontest.NewRun("payments", "lint-only")
+	r.Add(tektontest.Task{Name: "lint", Steps: []string{"lint"}})
+	_, err := Run(context.Background(), Options{FromFiles: writeRun(t, r), DryRun: true})
+	if !errors.Is(err, ErrNothingToSign) {
+		t.Fatalf("error = %v, want ErrNothingToSign", err)
+	}
+}
+
+func TestRunNeedsARunToRead(t *testing.T) {
+	if _, err := Run(context.Background(), Options{Namespace: "payments", PipelineRun: "x"}); err == nil {
+		t.Fatal("ran without an API or files")
+	}
+}
