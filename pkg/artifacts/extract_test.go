@@ -24,7 +24,7 @@ func snapshot(t *testing.T) *tekton.Snapshot {
 			Outputs: []v1.Artifact{{Name: "image", BuildOutput: true, Values: []v1.ArtifactValue{{Uri: "pkg:oci/tep@sha256:x", Digest: map[v1.Algorithm]string{"sha256": d("tep")}}}}, {Name: "sbom", Values: []v1.ArtifactValue{{Uri: "sbom.json", Digest: map[v1.Algorithm]string{"sha256": d("sbom")}}}}},
 		}})
 	r.Add(tektontest.Task{Name: "broken", Failed: true, Results: []string{"IMAGE_URL", "gcr.io/p/broken", "IMAGE_DIGEST", "sha256:" + d("broken")}})
-	s, err := tekton.New(r.PipelineRun, r.TaskRuns)
+	s, err := tekton.Cover(r.PipelineRun, r.TaskRuns)
 	if err != nil {
 		t.Fatal(err)
 	}

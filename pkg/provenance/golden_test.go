@@ -86,7 +86,7 @@ func checkGolden(t *testing.T, name string, got []byte) {
 
 func snap(t testing.TB, r *tektontest.Run, opts ...tekton.Option) *tekton.Snapshot {
 	t.Helper()
-	s, err := tekton.New(r.PipelineRun, r.TaskRuns, opts...)
+	s, err := tekton.Cover(r.PipelineRun, r.TaskRuns, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

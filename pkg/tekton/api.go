@@ -31,5 +31,5 @@ func FromAPI(ctx context.Context, c versioned.Interface, namespace, name string,
 	for i := range list.Items {
 		trs[i] = &list.Items[i]
 	}
-	return New(pr, trs, opts...)
+	return Cover(pr, trs, opts...)
 }

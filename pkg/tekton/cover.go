@@ -9,14 +9,14 @@ import (
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 )
 
-// New decides which of the candidate TaskRuns the provenance covers. A
+// Cover decides which of the candidate TaskRuns the provenance covers. A
 // candidate is covered when the PipelineRun lists it in
 // status.childReferences, it belongs to this PipelineRun's UID (owner
 // reference and tekton.dev/pipelineRunUID label, where present), it is not
 // chainseal's own TaskRun, and it has finished. Every other child is
 // recorded in Excluded. Covered TaskRuns are in pipeline spec order (tasks,
 // then finally), matrix fan-out in status.childReferences order. The TaskRuns are not copied; do not modify them.
-func New(pr *v1.PipelineRun, candidates []*v1.TaskRun, opts ...Option) (*Snapshot, error) {
+func Cover(pr *v1.PipelineRun, candidates []*v1.TaskRun, opts ...Option) (*Snapshot, error) {
 	if pr == nil {
 		return nil, fmt.Errorf("building a snapshot: no PipelineRun")
 	}

@@ -36,7 +36,7 @@ func TestNewCoversFinishedChildrenOnly(t *testing.T) {
 	r.Add(tektontest.Task{Name: "slow", Finally: true, Running: true})
 	r.Add(tektontest.Task{Name: "chainseal", Finally: true, Running: true})
 
-	s, err := tekton.New(r.PipelineRun, r.TaskRuns, tekton.WithOwnTaskRun("release-7q2xk-chainseal"), tekton.WithUID(string(r.PipelineRun.UID)))
+	s, err := tekton.Cover(r.PipelineRun, r.TaskRuns, tekton.WithOwnTaskRun("release-7q2xk-chainseal"), tekton.WithUID(string(r.PipelineRun.UID)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +74,7 @@ func TestNewRecordsFailures(t *testing.T) {
 	r := tektontest.NewRun("ci", "p")
 	r.Add(tektontest.Task{Name: "build", Failed: true})
 	r.Add(tektontest.Task{Name: "cleanup", Finally: true})
-	s, err := tekton.New(r.PipelineRun, r.TaskRuns)
+	s, err := tekton.Cover(r.PipelineRun, r.TaskRuns)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +85,7 @@ func TestNewRecordsFailures(t *testing.T) {
 
 func TestNewRefusesOtherUID(t *testing.T) {
 	r := tektontest.NewRun("ci", "p")
-	_, err := tekton.New(r.PipelineRun, nil, tekton.WithUID("something-else"))
+	_, err := tekton.Cover(r.PipelineRun, nil, tekton.WithUID("something-else"))
 	var mm *tekton.UIDMismatchError
 	if !errors.As(err, &mm) || !errors.Is(err, tekton.ErrUIDMismatch) {
 		t.Fatalf("err = %v, want a UIDMismatchError", err)
@@ -108,7 +108,7 @@ func TestNewDropsChildrenOfARecreatedRun(t *testing.T) {
 	cur.Add(tektontest.Task{Name: "build", Running: true})
 	// The list returns the old TaskRun (not garbage-collected yet) instead
 	// of the new one of the same name, plus one more old child.
-	s, err := tekton.New(cur.PipelineRun, []*v1.TaskRun{oldTRs[0], stray})
+	s, err := tekton.Cover(cur.PipelineRun, []*v1.TaskRun{oldTRs[0], stray})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +128,7 @@ func TestNewRecordsMissingAndUnlisted(t *testing.T) {
 	// b's TaskRun is gone; a is not in childReferences any more.
 	trs := r.TaskRuns[:1]
 	r.PipelineRun.Status.ChildReferences = r.PipelineRun.Status.ChildReferences[1:]
-	s, err := tekton.New(r.PipelineRun, trs)
+	s, err := tekton.Cover(r.PipelineRun, trs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +142,7 @@ func TestFinishedOnPrefersPipelineRunCompletion(t *testing.T) {
 	r := tektontest.NewRun("ci", "p")
 	r.Add(tektontest.Task{Name: "a"})
 	r.Complete()
-	s, err := tekton.New(r.PipelineRun, r.TaskRuns)
+	s, err := tekton.Cover(r.PipelineRun, r.TaskRuns)
 	if err != nil {
 		t.Fatal(err)
 	}

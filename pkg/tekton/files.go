@@ -45,7 +45,7 @@ func fromFiles(paths []string, stdin io.Reader, opts ...Option) (*Snapshot, erro
 	if len(prs) != 1 {
 		return nil, fmt.Errorf("reading %s: expected exactly one PipelineRun, found %d%s", strings.Join(paths, ", "), len(prs), inFiles(prFiles))
 	}
-	return New(prs[0], trs, opts...)
+	return Cover(prs[0], trs, opts...)
 }
 
 func readFile(path string, stdin io.Reader) ([]*v1.PipelineRun, []*v1.TaskRun, error) {

@@ -95,7 +95,7 @@ func (c Case) Both() (chains, chainseal []byte, err error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	snap, err := tekton.New(r.PipelineRun, r.TaskRuns, provenancetest.Own)
+	snap, err := tekton.Cover(r.PipelineRun, r.TaskRuns, provenancetest.Own)
 	if err != nil {
 		return nil, nil, fmt.Errorf("case %s: %w", c.Name, err)
 	}

@@ -31,7 +31,7 @@ func (c Case) BothTaskRuns() (map[string][2][]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	snap, err := tekton.New(r.PipelineRun, r.TaskRuns, provenancetest.Own)
+	snap, err := tekton.Cover(r.PipelineRun, r.TaskRuns, provenancetest.Own)
 	if err != nil {
 		return nil, fmt.Errorf("case %s: %w", c.Name, err)
 	}
