@@ -59,16 +59,55 @@ func (k testKey) sign(t testing.TB, stmt []byte) []byte {
 	return env
 }
 
-// statementFor is a chainseal SLSA v1 statement (a provenance golden file)
-// whose subject is d.
-func statementFor(t testing.TB, d name.Digest) []byte {
+// goldenStatement is a statement chainseal's provenance package wrote: the
+// PipelineRun statement of its golden file name, or with name
+// "FILE:TASK" the TaskRun statement of pipeline task TASK in FILE. The
+// checks read these very files, so they read the layout chainseal writes
+// today.
+func goldenStatement(t testing.TB, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", "slsa1-bundle.json"))
+	file, task, isTaskRun := strings.Cut(name, ":")
+	b, err := os.ReadFile(filepath.Join("..", "provenance", "testdata", file+".golden.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	var g struct {
+		Statements []json.RawMessage `json:"statements"`
+		TaskRuns   []struct {
+			PipelineTask string          `json:"pipelineTask"`
+			Payload      json.RawMessage `json:"payload"`
+		} `json:"taskRuns"`
+	}
+	if err := json.Unmarshal(b, &g); err != nil {
+		t.Fatalf("%s: %v", file, err)
+	}
+	if !isTaskRun {
+		if len(g.Statements) == 0 {
+			t.Fatalf("%s holds no PipelineRun statement", file)
+		}
+		return g.Statements[0]
+	}
+	for _, tr := range g.TaskRuns {
+		if tr.PipelineTask == task {
+			return tr.Payload
+		}
+	}
+	t.Fatalf("%s holds no TaskRun statement of task %s", file, task)
+	return nil
+}
+
+// statementFor is a chainseal SLSA v1 statement (a provenance golden file)
+// whose subject is d.
+func statementFor(t testing.TB, d name.Digest) []byte {
+	return statementOf(t, "bundle", d)
+}
+
+// statementOf is the golden statement name (goldenStatement) with d as
+// its only subject.
+func statementOf(t testing.TB, name string, d name.Digest) []byte {
+	t.Helper()
 	var st map[string]any
-	if err := json.Unmarshal(b, &st); err != nil {
+	if err := json.Unmarshal(goldenStatement(t, name), &st); err != nil {
 		t.Fatal(err)
 	}
 	alg, hex, _ := strings.Cut(d.DigestStr(), ":")

@@ -1,20 +1,14 @@
 package verify
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 )
 
-func loadStatement(t *testing.T, file string) *statement {
+func loadStatement(t *testing.T, name string) *statement {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", file))
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := parseStatement(b)
+	st, err := parseStatement(goldenStatement(t, name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -22,7 +16,7 @@ func loadStatement(t *testing.T, file string) *statement {
 }
 
 // The fixtures are statements chainseal's provenance package wrote (its
-// golden files), so the checks read the real layout.
+// golden files, read where they are), so the checks read the real layout.
 var built = time.Date(2026, 3, 1, 10, 0, 2, 0, time.UTC)
 
 func TestRequirements(t *testing.T) {
@@ -38,32 +32,33 @@ func TestRequirements(t *testing.T) {
 		status Status
 		detail string // a fragment of the detail
 	}{
-		{"builder id", "slsa1-bundle.json", Requirements{BuilderID: "https://github.com/chainseal/chainseal"}, Pass, "builder id is https://github.com/chainseal/chainseal"},
-		{"other builder id", "slsa1-bundle.json", Requirements{BuilderID: "https://example.com/other"}, Fail, `want "https://example.com/other"`},
-		{"builder id v0.2", "slsa02-git.json", Requirements{BuilderID: "https://github.com/chainseal/chainseal"}, Pass, ""},
-		{"pipeline name from the bundles resolver", "slsa1-bundle.json", Requirements{Pipeline: "release"}, Pass, "the Pipeline is release"},
-		{"pipeline name wrong", "slsa1-bundle.json", Requirements{Pipeline: "deploy"}, Fail, `the Pipeline is "release"`},
-		{"pipeline name from pipelineRef", "slsa1-failed-task.json", Requirements{Pipeline: "release"}, Pass, ""},
-		{"pipeline name from the v0.2 label", "slsa02-git.json", Requirements{Pipeline: "release"}, Pass, ""},
-		{"pipeline bundle ref", "slsa1-bundle.json", Requirements{Pipeline: bundleRef}, Pass, "came from registry.example/tekton/pipelines:v3@sha256:"},
-		{"pipeline bundle other digest", "slsa1-bundle.json", Requirements{Pipeline: "registry.example/tekton/pipelines:v3@sha256:" + strings.Repeat("0", 64)}, Fail, "want registry.example/tekton/pipelines:v3@sha256:0000"},
-		{"pipeline git ref", "slsa1-git.json", Requirements{Pipeline: gitRef}, Pass, ""},
-		{"pipeline git ref without git+", "slsa1-git.json", Requirements{Pipeline: "https://git.example/ci.git@sha1:23bf0d244a4cb62c85fc3aa0e8ebf8eb7eb97052"}, Pass, ""},
-		{"pipeline ref of an in-cluster pipeline", "slsa1-failed-task.json", Requirements{Pipeline: gitRef}, Fail, "records no source for the Pipeline"},
-		{"source uri and digest", "slsa02-git.json", Requirements{SourceURI: "https://git.example/payments/app", SourceDigest: "sha1:" + appCommit}, Pass, "built from git+https://git.example/payments/app.git@sha1:"},
-		{"source digest alone, any algorithm", "slsa02-git.json", Requirements{SourceDigest: appCommit}, Pass, ""},
-		{"source at another commit", "slsa02-git.json", Requirements{SourceURI: "git+https://git.example/payments/app.git", SourceDigest: "sha1:" + strings.Repeat("a", 40)}, Fail, "was used at git+https://git.example/payments/app.git@sha1:9505"},
-		{"source never used", "slsa1-bundle.json", Requirements{SourceURI: "git+https://git.example/other.git"}, Fail, "no resolved dependency is git+https://git.example/other.git"},
-		{"max age within", "slsa1-bundle.json", Requirements{MaxAge: time.Hour}, Pass, "the build finished 10m0s ago"},
-		{"max age exceeded", "slsa1-bundle.json", Requirements{MaxAge: time.Minute}, Fail, "more than --max-age 1m0s"},
-		{"max age v0.2", "slsa02-git.json", Requirements{MaxAge: time.Hour}, Pass, ""},
-		{"all tasks succeeded", "slsa1-bundle.json", Requirements{AllTasksSucceeded: true}, Pass, "all 2 TaskRuns"},
-		{"a task failed", "slsa1-failed-task.json", Requirements{AllTasksSucceeded: true}, Fail, "1 of 2 TaskRuns failed: release-7q2xk-integration (pipeline task integration)"},
-		{"namespace not recorded", "slsa1-bundle.json", Requirements{Namespace: "payments"}, Fail, "does not record the PipelineRun's namespace"},
-		{"hermetic task", "slsa1-hermetic.json", Requirements{Hermetic: []string{"build"}}, Pass, "1 TaskRuns ran hermetically"},
-		{"hermetic requested, not enforced", "slsa1-hermetic.json", Requirements{Hermetic: []string{"build", "test"}}, Fail, `test (hermetic execution was requested, but Tekton enforces it only with enable-api-fields "alpha"`},
-		{"hermetic all", "slsa1-hermetic.json", Requirements{Hermetic: []string{"all"}}, Fail, "publish (ran with network access)"},
-		{"hermetic unknown task", "slsa1-hermetic.json", Requirements{Hermetic: []string{"deploy"}}, Fail, "deploy (no such task in the provenance)"},
+		{"builder id", "bundle", Requirements{BuilderID: "https://github.com/chainseal/chainseal"}, Pass, "builder id is https://github.com/chainseal/chainseal"},
+		{"other builder id", "bundle", Requirements{BuilderID: "https://example.com/other"}, Fail, `want "https://example.com/other"`},
+		{"builder id v0.2", "build-push-slsa02", Requirements{BuilderID: "https://github.com/chainseal/chainseal"}, Pass, ""},
+		{"pipeline name from the bundles resolver", "bundle", Requirements{Pipeline: "release"}, Pass, "the Pipeline is release"},
+		{"pipeline name wrong", "bundle", Requirements{Pipeline: "deploy"}, Fail, `the Pipeline is "release"`},
+		{"pipeline name from pipelineRef", "failed-task-allowed", Requirements{Pipeline: "release"}, Pass, ""},
+		{"pipeline name from the v0.2 label", "build-push-slsa02", Requirements{Pipeline: "release"}, Pass, ""},
+		{"pipeline bundle ref", "bundle", Requirements{Pipeline: bundleRef}, Pass, "came from registry.example/tekton/pipelines:v3@sha256:"},
+		{"pipeline bundle other digest", "bundle", Requirements{Pipeline: "registry.example/tekton/pipelines:v3@sha256:" + strings.Repeat("0", 64)}, Fail, "want registry.example/tekton/pipelines:v3@sha256:0000"},
+		{"pipeline git ref", "git", Requirements{Pipeline: gitRef}, Pass, ""},
+		{"pipeline git ref without git+", "git", Requirements{Pipeline: "https://git.example/ci.git@sha1:23bf0d244a4cb62c85fc3aa0e8ebf8eb7eb97052"}, Pass, ""},
+		{"pipeline ref of an in-cluster pipeline", "failed-task-allowed", Requirements{Pipeline: gitRef}, Fail, "records no source for the Pipeline"},
+		{"source uri and digest", "build-push-slsa02", Requirements{SourceURI: "https://git.example/payments/app", SourceDigest: "sha1:" + appCommit}, Pass, "built from git+https://git.example/payments/app.git@sha1:"},
+		{"source digest alone, any algorithm", "build-push-slsa02", Requirements{SourceDigest: appCommit}, Pass, ""},
+		{"source at another commit", "build-push-slsa02", Requirements{SourceURI: "git+https://git.example/payments/app.git", SourceDigest: "sha1:" + strings.Repeat("a", 40)}, Fail, "was used at git+https://git.example/payments/app.git@sha1:9505"},
+		{"source never used", "bundle", Requirements{SourceURI: "git+https://git.example/other.git"}, Fail, "no resolved dependency is git+https://git.example/other.git"},
+		{"max age within", "bundle", Requirements{MaxAge: time.Hour}, Pass, "the build finished 10m0s ago"},
+		{"max age exceeded", "bundle", Requirements{MaxAge: time.Minute}, Fail, "more than --max-age 1m0s"},
+		{"max age v0.2", "build-push-slsa02", Requirements{MaxAge: time.Hour}, Pass, ""},
+		{"all tasks succeeded", "bundle", Requirements{AllTasksSucceeded: true}, Pass, "all 2 TaskRuns"},
+		{"a task failed", "failed-task-allowed", Requirements{AllTasksSucceeded: true}, Fail, "1 of 2 TaskRuns failed: release-7q2xk-integration (pipeline task integration)"},
+		{"namespace", "bundle", Requirements{Namespace: "payments"}, Pass, "the PipelineRun ran in namespace payments"},
+		{"other namespace", "bundle", Requirements{Namespace: "billing"}, Fail, `ran in namespace "payments", want "billing"`},
+		{"hermetic task", "hermetic", Requirements{Hermetic: []string{"build"}}, Pass, "1 TaskRuns ran hermetically"},
+		{"hermetic requested, not enforced", "hermetic", Requirements{Hermetic: []string{"build", "test"}}, Fail, `test (hermetic execution was requested, but Tekton enforces it only with enable-api-fields "alpha"`},
+		{"hermetic all", "hermetic", Requirements{Hermetic: []string{"all"}}, Fail, "publish (ran with network access)"},
+		{"hermetic unknown task", "hermetic", Requirements{Hermetic: []string{"deploy"}}, Fail, "deploy (no such task in the provenance)"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -80,14 +75,11 @@ func TestRequirements(t *testing.T) {
 	}
 }
 
-func TestRequirementsNamespaceRecorded(t *testing.T) {
-	st := loadStatement(t, "slsa1-bundle.json")
-	st.prov.coverage.Namespace = "payments"
-	if c := (Requirements{Namespace: "payments"}).check(st, built)[0]; c.Status != Pass {
-		t.Fatalf("namespace payments: %+v", c)
-	}
-	if c := (Requirements{Namespace: "billing"}).check(st, built)[0]; c.Status != Fail || !strings.Contains(c.Detail, `ran in namespace "payments", want "billing"`) {
-		t.Fatalf("namespace billing: %+v", c)
+func TestRequirementsNamespaceNotRecorded(t *testing.T) {
+	st := loadStatement(t, "bundle")
+	st.prov.coverage.Namespace = ""
+	if c := (Requirements{Namespace: "payments"}).check(st, built)[0]; c.Status != Fail || !strings.Contains(c.Detail, "does not record the PipelineRun's namespace") {
+		t.Fatalf("no namespace recorded: %+v", c)
 	}
 }
 
@@ -122,7 +114,7 @@ func TestRequirementsOrderAndValidation(t *testing.T) {
 }
 
 func TestSubject(t *testing.T) {
-	st := loadStatement(t, "slsa02-git.json")
+	st := loadStatement(t, "build-push-slsa02")
 	d := digestRef(t, "registry.other/x@sha256:87eba76e7f3164534045ba922e7770fb58bbd14ad732bbf5ba6f11cc56989e6e")
 	if c := checkSubject(st, d); c.Status != Pass || !strings.Contains(c.Detail, "registry.example/payments/worker") {
 		t.Fatalf("digest of a subject under another name: %+v", c)

@@ -49,10 +49,10 @@ func TestRegoPolicy(t *testing.T) {
 		status             Status
 		detail             string
 	}{
-		{"v1 allows", policyV1, "slsa1-bundle.json", Pass, "allows the statement"},
-		{"v1 denies with reasons", policyV1, "slsa1-failed-task.json", Fail, "does not allow the statement: TaskRun release-7q2xk-integration failed"},
-		{"v0 allows", policyV0, "slsa02-git.json", Pass, ""},
-		{"v0 without deny rule says which rule", policyV0, "slsa1-bundle.json", Fail, "data.signature.allow is not true"},
+		{"v1 allows", policyV1, "bundle", Pass, "allows the statement"},
+		{"v1 denies with reasons", policyV1, "failed-task-allowed", Fail, "does not allow the statement: TaskRun release-7q2xk-integration failed"},
+		{"v0 allows", policyV0, "build-push-slsa02", Pass, ""},
+		{"v0 without deny rule says which rule", policyV0, "bundle", Fail, "data.signature.allow is not true"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
