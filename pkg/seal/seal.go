@@ -93,8 +93,16 @@ func New(signers SignerSource, backends []storage.Backend, opts ...Option) *Seal
 // says what was stored, so a person (and a re-run) knows what is missing.
 func (s *Sealer) Seal(ctx context.Context, in Input) (*Report, error) {
 	rep := &Report{}
+	if err := s.opened(in); err != nil {
+		return rep, err
+	}
 	batch, err := s.sign(ctx, in, rep)
 	if err != nil {
+		return rep, err
+	}
+	// Before anything goes to the transparency log (whose entries stay):
+	// every attestation must have a backend that takes it.
+	if err := storedNowhere(s.backends, batch); err != nil {
 		return rep, err
 	}
 	if s.transparency != nil {
@@ -109,23 +117,27 @@ func (s *Sealer) Seal(ctx context.Context, in Input) (*Report, error) {
 
 	// Every backend gets its share; a failing backend does not stop the
 	// others, so a re-run only has the failed ones left to do.
-	opened := map[string]bool{}
-	for _, b := range s.backends {
-		opened[b.Name()] = true
-	}
-	for _, name := range in.Backends() {
-		if !opened[name] {
-			return rep, fmt.Errorf("storage backend %q is configured but was not opened; nothing was stored", name)
+	shares := make([]storage.Batch, len(s.backends))
+	for i, b := range s.backends {
+		shares[i] = shareFor(b, batch)
+		for _, a := range batch.Attestations {
+			if slices.Contains(a.Destinations, b.Name()) && !takes(b, a) {
+				s.log.Info("not given to a backend that declines it", "backend", b.Name(), "object", a.Object.String(), "format", a.Format)
+			}
 		}
 	}
 	var errs []error
-	for _, b := range s.backends {
-		share := shareFor(b, batch)
+	for i, b := range s.backends {
+		share := shares[i]
 		if len(share.Attestations) == 0 && len(share.Images) == 0 {
 			continue
 		}
 		start := time.Now()
 		receipt, err := b.Store(ctx, share)
+		if err == nil && len(receipt.Locations) == 0 {
+			// Success without a location is a backend that stored no copy.
+			err = fmt.Errorf("given %d attestations and %d image signatures, it reports storing no copy of any", len(share.Attestations), len(share.Images))
+		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("storage backend %q: %w", b.Name(), err))
 			s.log.Error("storing failed", "backend", b.Name(), "error", err.Error(), "duration", since(start))
@@ -137,12 +149,12 @@ func (s *Sealer) Seal(ctx context.Context, in Input) (*Report, error) {
 	if len(errs) > 0 {
 		return rep, fmt.Errorf("%w; nothing was marked signed, re-run to complete", errors.Join(errs...))
 	}
-	for _, b := range s.backends {
+	for i, b := range s.backends {
 		m, ok := b.(storage.Marker)
 		if !ok {
 			continue
 		}
-		for _, o := range objectsStoredIn(b.Name(), batch) {
+		for _, o := range objectsIn(shares[i]) {
 			if err := m.MarkSigned(ctx, o, transparencyURL(o, batch)); err != nil {
 				return rep, fmt.Errorf("marking %s signed: %w", o, err)
 			}
@@ -150,6 +162,17 @@ func (s *Sealer) Seal(ctx context.Context, in Input) (*Report, error) {
 		}
 	}
 	return rep, nil
+}
+
+// opened checks that every backend in uses was opened, before anything is
+// signed.
+func (s *Sealer) opened(in Input) error {
+	for _, name := range in.Backends() {
+		if !slices.ContainsFunc(s.backends, func(b storage.Backend) bool { return b.Name() == name }) {
+			return fmt.Errorf("storage backend %q is configured but was not opened; nothing was stored", name)
+		}
+	}
+	return nil
 }
 
 func (s *Sealer) sign(ctx context.Context, in Input, rep *Report) (storage.Batch, error) {
@@ -219,37 +242,6 @@ func (in Input) Backends() []string {
 		add(u.Storage)
 	}
 	return names
-}
-
-// shareFor is the part of the batch that backend b stores: the records
-// naming it among their destinations, less those it does not accept.
-func shareFor(b storage.Backend, batch storage.Batch) storage.Batch {
-	sel, selective := b.(storage.Selective)
-	var out storage.Batch
-	for _, a := range batch.Attestations {
-		if slices.Contains(a.Destinations, b.Name()) && (!selective || sel.Accepts(a)) {
-			out.Attestations = append(out.Attestations, a)
-		}
-	}
-	for _, i := range batch.Images {
-		if slices.Contains(i.Destinations, b.Name()) {
-			out.Images = append(out.Images, i)
-		}
-	}
-	return out
-}
-
-// objectsStoredIn lists the objects with an attestation stored in backend
-// name, once each: a marker marks only those (Chains' behaviour, and the
-// only case where chainseal has permission to patch them).
-func objectsStoredIn(name string, batch storage.Batch) []storage.Object {
-	var out []storage.Object
-	for _, a := range batch.Attestations {
-		if slices.Contains(a.Destinations, name) && !slices.Contains(out, a.Object) {
-			out = append(out, a.Object)
-		}
-	}
-	return out
 }
 
 // transparencyURL is the log entry of o's last attestation, as Chains

@@ -229,3 +229,50 @@ func TestSealRefusesABackendThatWasNotOpened(t *testing.T) {
 		t.Errorf("stored in %v although a configured backend was missing", order)
 	}
 }
+
+// An attestation none of its backends takes would be stored nowhere: the
+// run fails before anything is stored, naming the key that fixes it, and
+// nothing is marked signed.
+func TestSealFailsWhenNoBackendTakesAnAttestation(t *testing.T) {
+	var order []string
+	env := &envelopeOnlyBackend{recordingBackend{name: "oci", order: &order}}
+	m := &markingBackend{recordingBackend: recordingBackend{name: "tekton", order: &order}}
+	in := Input{Statements: []Unsigned{
+		{Object: pr, Format: "slsa/v2alpha4", PayloadType: "application/vnd.in-toto+json", Payload: []byte(`{"a":1}`),
+			Signer: "x509", Storage: []string{"oci", "tekton"}},
+		{Object: storage.Object{Kind: "TaskRun", Namespace: "ns", Name: "t", UID: "u2"}, Format: "tekton", Payload: []byte(`{}`),
+			Signer: "x509", Storage: []string{"oci"}},
+	}}
+	_, err := New(signers{"x509": newTestSigner(t)}, []storage.Backend{env, m}).Seal(context.Background(), in)
+	if err == nil || !strings.Contains(err.Error(), "TaskRun ns/t") || !strings.Contains(err.Error(), "artifacts.taskrun.storage") {
+		t.Fatalf("error = %v, want one naming the TaskRun and artifacts.taskrun.storage", err)
+	}
+	if len(order) != 0 || len(m.marked) != 0 {
+		t.Errorf("stored in %v and marked %v although an attestation had nowhere to go", order, m.marked)
+	}
+}
+
+// silentBackend reports success without saying where it put anything: it
+// stored no copy, whatever it says.
+type silentBackend struct{ recordingBackend }
+
+func (b *silentBackend) Store(ctx context.Context, batch storage.Batch) (storage.Receipt, error) {
+	b.recordingBackend.Store(ctx, batch)
+	return storage.Receipt{Backend: b.name}, nil
+}
+
+// A backend that was given records and reports storing none of them fails
+// the run; nothing is marked signed.
+func TestSealFailsWhenABackendStoresNoCopy(t *testing.T) {
+	var order []string
+	oci := &silentBackend{recordingBackend{name: "oci", order: &order}}
+	m := &markingBackend{recordingBackend: recordingBackend{name: "tekton", order: &order}}
+	file := &recordingBackend{name: "file", order: &order}
+	_, err := New(signers{"x509": newTestSigner(t)}, []storage.Backend{oci, m, file}).Seal(context.Background(), input())
+	if err == nil || !strings.Contains(err.Error(), `"oci"`) || !strings.Contains(err.Error(), "no copy") {
+		t.Fatalf("error = %v, want one saying oci stored no copy", err)
+	}
+	if len(m.marked) != 0 {
+		t.Errorf("marked %v signed although oci stored nothing", m.marked)
+	}
+}

@@ -21,7 +21,10 @@ type LastWriter interface {
 
 // Selective is a backend that stores only some kinds of attestation. An
 // attestation it does not accept is not given to it (OCI: a payload signed
-// raw has no envelope to attach to an image).
+// raw has no envelope, a statement naming no image has nothing to attach
+// to). Declining is explicit: a backend's Store never skips what it was
+// given, and an attestation that every one of its backends declines fails
+// the run.
 type Selective interface {
 	Accepts(a Attestation) bool
 }

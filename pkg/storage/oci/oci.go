@@ -68,9 +68,14 @@ func New(opts ...Option) (*Backend, error) {
 // Name implements storage.Backend.
 func (b *Backend) Name() string { return Name }
 
-// Accepts implements storage.Selective: only DSSE envelopes are attached to
-// images; a payload signed raw (the tekton format) has no subject to attach to.
-func (b *Backend) Accepts(a storage.Attestation) bool { return len(a.Envelope) > 0 }
+// Accepts implements storage.Selective: it takes a DSSE attestation with at
+// least one subject that is an image in a registry (a name with a registry
+// host and a sha256 digest). A payload signed raw (the tekton format) has no
+// cosign form, and a statement only about files or commits has no image to
+// attach to; Store refuses both rather than skip them.
+func (b *Backend) Accepts(a storage.Attestation) bool {
+	return len(a.Envelope) > 0 && len(b.imageSubjects(a.Subjects)) > 0
+}
 
 var _ storage.Selective = (*Backend)(nil)
 
@@ -146,8 +151,8 @@ type job struct {
 func (b *Backend) jobs(ctx context.Context, batch storage.Batch) ([]job, error) {
 	var out []job
 	for _, a := range batch.Attestations {
-		if len(a.Envelope) == 0 {
-			continue // formats signed raw have no cosign form in a registry
+		if !b.Accepts(a) {
+			return nil, fmt.Errorf("oci: the %s attestation of %s has no DSSE envelope or no subject that is an image in a registry (a registry host and a sha256 digest): there is nothing to attach it to", a.Format, a.Object)
 		}
 		for _, img := range b.imageSubjects(a.Subjects) {
 			for _, d := range b.withPlatforms(ctx, img) {

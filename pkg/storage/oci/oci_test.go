@@ -192,7 +192,10 @@ func TestIndexGetsAttestationsForEachPlatform(t *testing.T) {
 	}
 }
 
-func TestNonImageSubjectsAreSkipped(t *testing.T) {
+// An attestation the backend cannot attach (no subject is an image in a
+// registry) is declined through storage.Selective, never skipped silently:
+// Store refuses it rather than report success having stored nothing.
+func TestNonImageSubjectsAreDeclinedNotSkipped(t *testing.T) {
 	ctx := context.Background()
 	k := newTestKey(t)
 	h, _ := v1.NewHash("sha256:" + strings.Repeat("a", 64))
@@ -200,11 +203,27 @@ func TestNonImageSubjectsAreSkipped(t *testing.T) {
 	a.Subjects = append(a.Subjects,
 		storage.Subject{Name: "git+https://github.com/x/y", Digest: map[string]string{"sha1": "abc"}},
 		storage.Subject{Name: "ubuntu", Digest: map[string]string{"sha256": strings.Repeat("b", 64)}},
+		storage.Subject{Name: "registry.example/app", Digest: map[string]string{"sha512": strings.Repeat("c", 128)}},
 	)
 	b, _ := oci.New()
+	if b.Accepts(a) {
+		t.Error("Accepts = true for an attestation with no image subject")
+	}
 	r, err := b.Store(ctx, storage.Batch{Attestations: []storage.Attestation{a}})
-	if err != nil || len(r.Locations) != 0 {
-		t.Fatalf("Store = %+v, %v; want nothing stored for non-image subjects", r, err)
+	if err == nil || !strings.Contains(err.Error(), a.Object.String()) || len(r.Locations) != 0 {
+		t.Fatalf("Store = %+v, %v; want an error naming %s: it was given an attestation it stores no copy of", r, err, a.Object)
+	}
+
+	// One image among other subjects: accepted, attached to the image.
+	reg := inProcessRegistry(t)
+	repo, d := pushRandom(t, reg+"/app")
+	mixed := k.attestation(t, repo, mustHash(t, d), "2")
+	mixed.Subjects = append(mixed.Subjects, storage.Subject{Name: "app.tar.gz", Digest: map[string]string{"sha256": strings.Repeat("a", 64)}})
+	if !b.Accepts(mixed) {
+		t.Fatal("Accepts = false for an attestation naming an image")
+	}
+	if r, err := b.Store(ctx, storage.Batch{Attestations: []storage.Attestation{mixed}}); err != nil || len(r.Locations) != 1 {
+		t.Fatalf("Store = %+v, %v; want the image's .att tag", r, err)
 	}
 }
 
