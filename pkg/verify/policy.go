@@ -70,6 +70,12 @@ func (r Requirements) check(st *statement, now time.Time) []Check {
 			out = append(out, fail(n, fmt.Sprintf("predicateType %s is not SLSA provenance (v1 or v0.2)", st.PredicateType)))
 			continue
 		}
+		if aboutThePipeline(n) {
+			if why := p.aboutThePipeline(); why != "" {
+				out = append(out, fail(n, why))
+				continue
+			}
+		}
 		switch n {
 		case CheckBuilderID:
 			out = append(out, r.checkBuilder(p))
@@ -90,6 +96,16 @@ func (r Requirements) check(st *statement, now time.Time) []Check {
 	return out
 }
 
+// aboutThePipeline reports whether check n is a policy about the pipeline
+// as a whole, judged on a PipelineRun's statement only.
+func aboutThePipeline(n string) bool {
+	switch n {
+	case CheckNamespace, CheckPipeline, CheckTasksSucceeded, CheckHermetic:
+		return true
+	}
+	return false
+}
+
 func (r Requirements) checkBuilder(p provenance) Check {
 	if p.builderID == r.BuilderID {
 		return pass(CheckBuilderID, fmt.Sprintf("builder id is %s", p.builderID))
@@ -98,7 +114,7 @@ func (r Requirements) checkBuilder(p provenance) Check {
 }
 
 func (r Requirements) checkNamespace(p provenance) Check {
-	if p.coverage == nil || p.coverage.Namespace == "" {
+	if p.coverage.Namespace == "" {
 		return fail(CheckNamespace, "the statement does not record the PipelineRun's namespace (chainseal's internalParameters.chainseal.namespace)")
 	}
 	if p.coverage.Namespace == r.Namespace {
@@ -172,8 +188,8 @@ func (r Requirements) checkAge(p provenance, now time.Time) Check {
 
 func checkTasks(p provenance) Check {
 	c := p.coverage
-	if c == nil {
-		return fail(CheckTasksSucceeded, "the statement has no chainseal coverage record, so which TaskRuns ran is unknown")
+	if len(c.TaskRuns) == 0 {
+		return fail(CheckTasksSucceeded, "the statement covers no TaskRun, so nothing shows the tasks succeeded")
 	}
 	var failed []string
 	for _, tr := range c.TaskRuns {
@@ -192,10 +208,10 @@ func checkTasks(p provenance) Check {
 // mode fails with Tekton's reason.
 func (r Requirements) checkHermetic(p provenance) Check {
 	c := p.coverage
-	if c == nil {
-		return fail(CheckHermetic, "the statement has no chainseal coverage record, so how the tasks ran is unknown")
-	}
 	all := slices.Contains(r.Hermetic, "all")
+	if all && len(c.TaskRuns) == 0 {
+		return fail(CheckHermetic, "the statement covers no TaskRun, so nothing shows the tasks ran hermetically")
+	}
 	seen := map[string]bool{}
 	var bad []string
 	for _, tr := range c.TaskRuns {

@@ -124,3 +124,34 @@ func TestSubject(t *testing.T) {
 		t.Fatalf("other digest: %+v", c)
 	}
 }
+
+// Attack (issue #13): a TaskRun's own statement (stored in the same .att
+// tag as the PipelineRun's) carries internalParameters.chainseal with a
+// hermetic record only. Read as a coverage record, it covered no TaskRun,
+// and the policies about the pipeline passed on it vacuously.
+func TestPipelinePoliciesFailOnATaskRunStatement(t *testing.T) {
+	st := loadStatement(t, "taskrun-hermetic:build")
+	for _, req := range []Requirements{
+		{AllTasksSucceeded: true},
+		{Hermetic: []string{"all"}},
+		{Hermetic: []string{"build"}},
+		{Namespace: "payments"},
+	} {
+		c := req.check(st, built)[0]
+		if c.Status != Fail || !strings.Contains(c.Detail, "a TaskRun's statement") {
+			t.Errorf("%s on a TaskRun statement: %s %q, want a failure saying it is a TaskRun's statement", c.Name, c.Status, c.Detail)
+		}
+	}
+}
+
+// A coverage record that covers no TaskRun shows nothing about the tasks.
+func TestPipelinePoliciesFailOnEmptyCoverage(t *testing.T) {
+	st := loadStatement(t, "hermetic")
+	st.prov.coverage.TaskRuns = st.prov.coverage.TaskRuns[:0]
+	for _, req := range []Requirements{{AllTasksSucceeded: true}, {Hermetic: []string{"all"}}} {
+		c := req.check(st, built)[0]
+		if c.Status != Fail || !strings.Contains(c.Detail, "covers no TaskRun") {
+			t.Errorf("%s on an empty coverage record: %s %q, want a failure", c.Name, c.Status, c.Detail)
+		}
+	}
+}

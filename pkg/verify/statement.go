@@ -44,7 +44,44 @@ type provenance struct {
 	// (refSource, buildConfigSource, configSource).
 	pipelineSource []dependency
 	dependencies   []dependency
-	coverage       *coverage
+	// run is the kind of run the statement is about: runPipelineRun,
+	// runTaskRun, or "" when the statement does not say.
+	run string
+	// coverage is chainseal's record of what a PipelineRun statement
+	// covers; nil for any other statement (a TaskRun's statement has a
+	// chainseal record too, about that TaskRun alone).
+	coverage *coverage
+}
+
+// Kinds of run a statement is about.
+const (
+	runPipelineRun = "PipelineRun"
+	runTaskRun     = "TaskRun"
+)
+
+// aboutThePipeline says why a check about the pipeline cannot be judged on
+// this statement; "" when it can (a PipelineRun statement with chainseal's
+// coverage record).
+func (p provenance) aboutThePipeline() string {
+	switch {
+	case p.run == runTaskRun:
+		return "this is a TaskRun's statement (the provenance of one task); a policy about the pipeline is judged on the PipelineRun's statement only"
+	case p.run != runPipelineRun:
+		return "the statement does not say it is about a PipelineRun (no pipelineRef or pipelineSpec in its runSpec); a policy about the pipeline is judged on the PipelineRun's statement only"
+	case p.coverage == nil:
+		return "the statement has no chainseal coverage record (internalParameters.chainseal, v0.2 invocation.environment.chainseal), so what the run covered is unknown"
+	}
+	return ""
+}
+
+// pipelineRunCoverage keeps a chainseal record only when it is a
+// PipelineRun's coverage record: it names the PipelineRun and lists the
+// TaskRuns (possibly none).
+func pipelineRunCoverage(run string, c *coverage) *coverage {
+	if run != runPipelineRun || c == nil || c.PipelineRun == "" || c.TaskRuns == nil {
+		return nil
+	}
+	return c
 }
 
 type dependency struct {
@@ -71,6 +108,25 @@ type coverage struct {
 		PipelineTask string `json:"pipelineTask"`
 		Reason       string `json:"reason"`
 	} `json:"excluded"`
+}
+
+// runSpec is the part of externalParameters.runSpec that tells a
+// PipelineRun's statement from a TaskRun's.
+type runSpec struct {
+	PipelineRef  *pipelineRef    `json:"pipelineRef"`
+	PipelineSpec json.RawMessage `json:"pipelineSpec"`
+	TaskRef      json.RawMessage `json:"taskRef"`
+	TaskSpec     json.RawMessage `json:"taskSpec"`
+}
+
+func (r runSpec) run() string {
+	switch {
+	case r.TaskRef != nil || r.TaskSpec != nil:
+		return runTaskRun
+	case r.PipelineRef != nil || r.PipelineSpec != nil:
+		return runPipelineRun
+	}
+	return ""
 }
 
 func parseStatement(payload []byte) (*statement, error) {
@@ -128,9 +184,7 @@ func slsa1(raw json.RawMessage) (provenance, error) {
 	var p struct {
 		BuildDefinition struct {
 			ExternalParameters struct {
-				RunSpec struct {
-					PipelineRef *pipelineRef `json:"pipelineRef"`
-				} `json:"runSpec"`
+				RunSpec           runSpec `json:"runSpec"`
 				BuildConfigSource *struct {
 					Repository string `json:"repository"`
 					Ref        string `json:"ref"`
@@ -157,6 +211,7 @@ func slsa1(raw json.RawMessage) (provenance, error) {
 		return provenance{}, err
 	}
 	bd := p.BuildDefinition
+	run := bd.ExternalParameters.RunSpec.run()
 	out := provenance{
 		known:         true,
 		builderID:     p.RunDetails.Builder.ID,
@@ -164,7 +219,8 @@ func slsa1(raw json.RawMessage) (provenance, error) {
 		finished:      p.RunDetails.Metadata.FinishedOn,
 		pipelineNames: bd.ExternalParameters.RunSpec.PipelineRef.names(),
 		dependencies:  bd.ResolvedDependencies,
-		coverage:      bd.InternalParameters.Chainseal,
+		run:           run,
+		coverage:      pipelineRunCoverage(run, bd.InternalParameters.Chainseal),
 	}
 	if l := bd.InternalParameters.Labels["tekton.dev/pipeline"]; l != "" {
 		out.pipelineNames = append(out.pipelineNames, l)
@@ -187,6 +243,7 @@ func slsa02(raw json.RawMessage) (provenance, error) {
 		Builder struct {
 			ID string `json:"id"`
 		} `json:"builder"`
+		BuildType  string `json:"buildType"`
 		Invocation struct {
 			ConfigSource struct {
 				URI        string            `json:"uri"`
@@ -208,13 +265,21 @@ func slsa02(raw json.RawMessage) (provenance, error) {
 		return provenance{}, err
 	}
 	inv := p.Invocation
+	var run string
+	switch p.BuildType {
+	case "tekton.dev/v1/PipelineRun", "tekton.dev/v1beta1/PipelineRun":
+		run = runPipelineRun
+	case "tekton.dev/v1/TaskRun", "tekton.dev/v1beta1/TaskRun":
+		run = runTaskRun
+	}
 	out := provenance{
 		known:        true,
 		builderID:    p.Builder.ID,
 		started:      p.Metadata.BuildStartedOn,
 		finished:     p.Metadata.BuildFinishedOn,
 		dependencies: p.Materials,
-		coverage:     inv.Environment.Chainseal,
+		run:          run,
+		coverage:     pipelineRunCoverage(run, inv.Environment.Chainseal),
 	}
 	if l := inv.Environment.Labels["tekton.dev/pipeline"]; l != "" {
 		out.pipelineNames = append(out.pipelineNames, l)

@@ -179,3 +179,26 @@ func swapPayload(t testing.TB, envelope, payload []byte) []byte {
 	}
 	return b
 }
+
+// Attack (issue #13): the .att tag holds the PipelineRun's statement, which
+// records a failed task, and the build TaskRun's own statement about the
+// same image. The TaskRun statement must not make the image pass a policy
+// about the pipeline.
+func TestVerifyATaskRunStatementDoesNotVouchForThePipeline(t *testing.T) {
+	reg := inProcessRegistry(t)
+	d := pushRandom(t, reg+"/team/app")
+	k := newTestKey(t)
+	attach(t, d, k.sign(t, statementOf(t, "failed-task-allowed", d)), nil)
+	attach(t, d, k.sign(t, statementOf(t, "taskrun-hermetic:build", d)), nil)
+	for _, req := range []Requirements{{AllTasksSucceeded: true}, {Hermetic: []string{"all"}}} {
+		rep, err := verifier(t, k, WithRequirements(req)).Verify(context.Background(), d.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Outcome != Failed || len(rep.Passed()) != 0 {
+			var text bytes.Buffer
+			rep.WriteText(&text)
+			t.Errorf("%+v: outcome %s, want failed:\n%s", req, rep.Outcome, text.String())
+		}
+	}
+}
