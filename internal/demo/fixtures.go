@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/chainseal/chainseal/internal/stacktest"
 	pipelinev1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 	tektonclient "github.com/tektoncd/pipeline/pkg/client/clientset/versioned"
 	corev1 "k8s.io/api/core/v1"
@@ -58,7 +59,7 @@ func CreateBuild(ctx context.Context, tk tektonclient.Interface, ns, name, image
 	}
 	pr, err := tk.TektonV1().PipelineRuns(ns).Create(ctx, &pipelinev1.PipelineRun{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
-		Spec:       pipelinev1.PipelineRunSpec{PipelineSpec: &spec, Params: params},
+		Spec:       pipelinev1.PipelineRunSpec{PipelineSpec: &spec, Params: params, ManagedBy: ptr(stacktest.HandWritten)},
 	}, metav1.CreateOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("creating PipelineRun %s/%s: %w", ns, name, err)
@@ -73,7 +74,7 @@ func CreateBuild(ctx context.Context, tk tektonclient.Interface, ns, name, image
 
 	buildTR, err := tk.TektonV1().TaskRuns(ns).Create(ctx, &pipelinev1.TaskRun{
 		ObjectMeta: metav1.ObjectMeta{Name: b.BuildTaskRun, Namespace: ns, Labels: labels("build"), OwnerReferences: owner},
-		Spec:       pipelinev1.TaskRunSpec{TaskSpec: &buildSpec, Params: params},
+		Spec:       pipelinev1.TaskRunSpec{TaskSpec: &buildSpec, Params: params, ManagedBy: ptr(stacktest.HandWritten)},
 	}, metav1.CreateOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("creating TaskRun %s: %w", b.BuildTaskRun, err)
@@ -99,7 +100,7 @@ func CreateBuild(ctx context.Context, tk tektonclient.Interface, ns, name, image
 
 	ownTR, err := tk.TektonV1().TaskRuns(ns).Create(ctx, &pipelinev1.TaskRun{
 		ObjectMeta: metav1.ObjectMeta{Name: b.OwnTaskRun, Namespace: ns, Labels: labels("chainseal"), OwnerReferences: owner},
-		Spec:       pipelinev1.TaskRunSpec{TaskSpec: &sealSpec},
+		Spec:       pipelinev1.TaskRunSpec{TaskSpec: &sealSpec, ManagedBy: ptr(stacktest.HandWritten)},
 	}, metav1.CreateOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("creating TaskRun %s: %w", b.OwnTaskRun, err)

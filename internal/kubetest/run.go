@@ -8,11 +8,16 @@ import (
 	tektonclient "github.com/tektoncd/pipeline/pkg/client/clientset/versioned"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/chainseal/chainseal/internal/stacktest"
 )
+
+func ptr[T any](v T) *T { return &v }
 
 // ApplyRun creates a PipelineRun and its TaskRuns (built offline, e.g. with
 // pkg/tekton/tektontest) on the API server, then writes their status through
-// the status subresource, as Tekton's controller does. The TaskRuns' owner
+// the status subresource, as Tekton's controller does. They are managed by
+// stacktest.HandWritten, so the stack's Tekton controller leaves them alone. The TaskRuns' owner
 // references and pipelineRunUID labels are pointed at the created run.
 func ApplyRun(t testing.TB, c tektonclient.Interface, pr *v1.PipelineRun, trs []*v1.TaskRun) types.UID {
 	t.Helper()
@@ -21,6 +26,7 @@ func ApplyRun(t testing.TB, c tektonclient.Interface, pr *v1.PipelineRun, trs []
 	status := pr.Status
 	pr.ObjectMeta = metav1.ObjectMeta{Name: pr.Name, Namespace: pr.Namespace, Labels: pr.Labels, Annotations: pr.Annotations}
 	pr.Status = v1.PipelineRunStatus{}
+	pr.Spec.ManagedBy = ptr(stacktest.HandWritten)
 	created, err := c.TektonV1().PipelineRuns(pr.Namespace).Create(ctx, pr, metav1.CreateOptions{})
 	if err != nil {
 		t.Fatalf("creating PipelineRun %s: %v", pr.Name, err)
@@ -42,6 +48,7 @@ func ApplyRun(t testing.TB, c tektonclient.Interface, pr *v1.PipelineRun, trs []
 			tr.OwnerReferences[i].UID = created.UID
 		}
 		tr.Status = v1.TaskRunStatus{}
+		tr.Spec.ManagedBy = ptr(stacktest.HandWritten)
 		got, err := c.TektonV1().TaskRuns(tr.Namespace).Create(ctx, tr, metav1.CreateOptions{})
 		if err != nil {
 			t.Fatalf("creating TaskRun %s: %v", tr.Name, err)

@@ -123,3 +123,11 @@ func repoRoot() (string, error) {
 		dir = parent
 	}
 }
+}
+
+// HandWritten is the spec.managedBy of the PipelineRuns and TaskRuns whose
+// status a test writes by hand, as Tekton would. The stack runs a real
+// Tekton controller, which leaves objects managed by another controller
+// alone; without it, the controller would start pods for them and overwrite
+// the status the test wrote.
+const HandWritten = "chainseal.test/hand-written-status"

@@ -11,6 +11,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/chainseal/chainseal/internal/stacktest"
 	"github.com/chainseal/chainseal/pkg/tekton/tektontest"
 )
 
@@ -71,6 +72,7 @@ func (b *Bench) create(ctx context.Context, s RunSpec, width int) (*Created, err
 	pr := r.PipelineRun.DeepCopy()
 	status := pr.Status
 	scrub(&pr.ObjectMeta)
+	pr.Spec.ManagedBy = &handWritten
 	if s.Signed {
 		pr.Annotations = map[string]string{chainsSignedAnnotation: "true"}
 		pr.Finalizers = []string{chainsPRFinalizer}
@@ -91,9 +93,14 @@ func (b *Bench) create(ctx context.Context, s RunSpec, width int) (*Created, err
 	return &Created{Spec: s, PR: made}, nil
 }
 
+// handWritten is the managedBy of runs whose status the benchmark writes:
+// the stack's Tekton controller leaves them alone.
+var handWritten = stacktest.HandWritten
+
 func (b *Bench) createTaskRun(ctx context.Context, tr *v1.TaskRun, pr *v1.PipelineRun, signed bool) error {
 	status := tr.Status
 	scrub(&tr.ObjectMeta)
+	tr.Spec.ManagedBy = &handWritten
 	tr.OwnerReferences[0].UID = pr.UID
 	tr.Labels[pipeline.PipelineRunUIDLabelKey] = string(pr.UID)
 	if signed {

@@ -39,7 +39,7 @@ func TestStackKubernetes(t *testing.T) {
 			Tasks: []pipelinev1.PipelineTask{{Name: "build", TaskSpec: &pipelinev1.EmbeddedTask{TaskSpec: pipelinev1.TaskSpec{
 				Steps: []pipelinev1.Step{{Name: "s", Image: "busybox", Script: "true"}},
 			}}}},
-		}},
+		}, ManagedBy: ptr(stacktest.HandWritten)},
 	}
 	pr, err := tk.TektonV1().PipelineRuns(ns).Create(ctx, pr, metav1.CreateOptions{})
 	if err != nil {
@@ -57,7 +57,8 @@ func TestStackKubernetes(t *testing.T) {
 	}
 	tr := &pipelinev1.TaskRun{
 		ObjectMeta: metav1.ObjectMeta{Name: "build-1-build", Namespace: ns, Labels: map[string]string{"tekton.dev/pipelineRun": "build-1"}},
-		Spec:       pipelinev1.TaskRunSpec{TaskSpec: &pipelinev1.TaskSpec{Steps: []pipelinev1.Step{{Name: "s", Image: "busybox", Script: "true"}}}},
+		Spec: pipelinev1.TaskRunSpec{TaskSpec: &pipelinev1.TaskSpec{Steps: []pipelinev1.Step{{Name: "s", Image: "busybox", Script: "true"}}},
+			ManagedBy: ptr(stacktest.HandWritten)},
 	}
 	if _, err := tk.TektonV1().TaskRuns(ns).Create(ctx, tr, metav1.CreateOptions{}); err != nil {
 		t.Fatalf("creating TaskRun: %v", err)
@@ -92,3 +93,5 @@ func fill64(s string) string {
 	}
 	return out[:64]
 }
+
+func ptr[T any](v T) *T { return &v }

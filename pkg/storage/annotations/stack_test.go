@@ -36,7 +36,7 @@ func setup(t *testing.T, canPatch bool) (*Backend, storage.Object, func() map[st
 	kubetest.Role(t, admin, ns, "chainseal", rules...)
 	pr, err := tk.TektonV1().PipelineRuns(ns).Create(context.Background(), &pipelinev1.PipelineRun{
 		ObjectMeta: metav1.ObjectMeta{Name: "release", Annotations: map[string]string{"team": "a"}},
-		Spec:       pipelinev1.PipelineRunSpec{PipelineRef: &pipelinev1.PipelineRef{Name: "release"}},
+		Spec:       pipelinev1.PipelineRunSpec{PipelineRef: &pipelinev1.PipelineRef{Name: "release"}, ManagedBy: ptr(stacktest.HandWritten)},
 	}, metav1.CreateOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -148,7 +148,7 @@ func BenchmarkStore(b *testing.B) {
 	ns := kubetest.Namespace(b, admin, "tekton-bench")
 	pr, err := tk.TektonV1().PipelineRuns(ns).Create(context.Background(), &pipelinev1.PipelineRun{
 		ObjectMeta: metav1.ObjectMeta{Name: "release"},
-		Spec:       pipelinev1.PipelineRunSpec{PipelineRef: &pipelinev1.PipelineRef{Name: "release"}},
+		Spec:       pipelinev1.PipelineRunSpec{PipelineRef: &pipelinev1.PipelineRef{Name: "release"}, ManagedBy: ptr(stacktest.HandWritten)},
 	}, metav1.CreateOptions{})
 	if err != nil {
 		b.Fatal(err)
@@ -163,3 +163,5 @@ func BenchmarkStore(b *testing.B) {
 		}
 	}
 }
+
+func ptr[T any](v T) *T { return &v }
