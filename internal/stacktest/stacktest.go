@@ -123,7 +123,6 @@ func repoRoot() (string, error) {
 		dir = parent
 	}
 }
-}
 
 // HandWritten is the spec.managedBy of the PipelineRuns and TaskRuns whose
 // status a test writes by hand, as Tekton would. The stack runs a real
