@@ -56,13 +56,16 @@ var (
 	// ErrNoArtifacts: nothing to sign. Build still returns its Result (with
 	// Problems) so the caller can say why.
 	ErrNoArtifacts = errors.New("no artifacts to sign")
-	// ErrFailedTasks: a non-finally task failed and failed tasks are not allowed.
-	ErrFailedTasks = errors.New("a pipeline task failed")
+	// ErrFailedTasks: a non-finally task failed, or cannot be shown to
+	// have succeeded (tekton.Snapshot.NotSucceeded), and failed tasks are
+	// not allowed.
+	ErrFailedTasks = errors.New("a pipeline task failed or cannot be shown to have succeeded")
 	// ErrInvalidArtifacts: problems found with strict digests on.
 	ErrInvalidArtifacts = errors.New("invalid type-hinted artifacts")
 )
 
-// FailedTasksError names the failed tasks and the key that allows signing anyway.
+// FailedTasksError names the tasks that did not succeed, each with why,
+// and the key that allows signing anyway.
 type FailedTasksError struct{ TaskRuns []string }
 
 func (e *FailedTasksError) Error() string {
@@ -102,10 +105,13 @@ func Build(snap *tekton.Snapshot, cfg config.Config, opts ...Option) (*Result, e
 		f(&o)
 	}
 	if !cfg.AllowFailedTasks {
+		// Fail closed: a task that cannot be shown to have succeeded
+		// (failed, deleted, another run's, unfinished, a CustomRun, never
+		// run) counts as failed. Finally tasks never block.
 		var failed []string
-		for _, tr := range snap.Failed() {
-			if !tr.Finally {
-				failed = append(failed, fmt.Sprintf("%s (TaskRun %s)", tr.PipelineTask, tr.Name))
+		for _, n := range snap.NotSucceeded() {
+			if !n.Finally {
+				failed = append(failed, n.String())
 			}
 		}
 		if len(failed) > 0 {

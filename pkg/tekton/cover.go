@@ -14,8 +14,11 @@ import (
 // status.childReferences, it belongs to this PipelineRun's UID (owner
 // reference and tekton.dev/pipelineRunUID label, where present), it is not
 // chainseal's own TaskRun, and it has finished. Every other child is
-// recorded in Excluded. Covered TaskRuns are in pipeline spec order (tasks,
-// then finally), matrix fan-out in status.childReferences order. The TaskRuns are not copied; do not modify them.
+// recorded in Excluded, and so is every pipeline task of
+// status.pipelineSpec that has neither a child nor a skip record
+// (ReasonNotRun). Covered TaskRuns are in pipeline spec order (tasks, then
+// finally), matrix fan-out in status.childReferences order. The TaskRuns
+// are not copied; do not modify them.
 func Cover(pr *v1.PipelineRun, candidates []*v1.TaskRun, opts ...Option) (*Snapshot, error) {
 	if pr == nil {
 		return nil, fmt.Errorf("building a snapshot: no PipelineRun")
@@ -54,7 +57,12 @@ func Cover(pr *v1.PipelineRun, candidates []*v1.TaskRun, opts ...Option) (*Snaps
 	}
 
 	listed := map[string]bool{}
+	ran := map[string]bool{} // pipeline tasks with a child or a skip record
+	for _, sk := range pr.Status.SkippedTasks {
+		ran[sk.Name] = true
+	}
 	for _, ref := range pr.Status.ChildReferences {
+		ran[ref.PipelineTaskName] = true
 		if ref.Kind != "" && ref.Kind != pipeline.TaskRunControllerName {
 			s.CustomRuns = append(s.CustomRuns, ref)
 			continue
@@ -82,6 +90,13 @@ func Cover(pr *v1.PipelineRun, candidates []*v1.TaskRun, opts ...Option) (*Snaps
 			continue
 		}
 		s.Excluded = append(s.Excluded, ex)
+	}
+	if spec := pr.Status.PipelineSpec; spec != nil {
+		for _, t := range append(slices.Clip(spec.Tasks), spec.Finally...) {
+			if !ran[t.Name] {
+				s.Excluded = append(s.Excluded, Excluded{PipelineTask: t.Name, Reason: ReasonNotRun})
+			}
+		}
 	}
 	// Pipeline spec order, then childReferences order (matrix fan-out):
 	// the order Tekton Chains walks TaskRuns in.
@@ -133,4 +148,73 @@ func belongsTo(tr *v1.TaskRun, pr *v1.PipelineRun) bool {
 		}
 	}
 	return true
+}
+
+// NotSucceeded is a child of the run (or a pipeline task that never ran)
+// that cannot be shown to have succeeded.
+type NotSucceeded struct {
+	// Kind is TaskRun, CustomRun (the child's kind), or "" for a pipeline
+	// task without a child; Name is the child's name.
+	Kind, Name   string
+	PipelineTask string
+	// Finally is true for a task under the pipeline's spec.finally.
+	Finally bool
+	// Why it does not count as succeeded.
+	Why string
+}
+
+func (n NotSucceeded) String() string {
+	if n.Name == "" {
+		return fmt.Sprintf("%s (%s)", n.PipelineTask, n.Why)
+	}
+	return fmt.Sprintf("%s (%s %s: %s)", n.PipelineTask, n.Kind, n.Name, n.Why)
+}
+
+// Why a covered TaskRun or a CustomRun does not count as succeeded.
+const (
+	WhyFailed    = "failed"
+	WhyCustomRun = "chainseal does not read a CustomRun's status"
+)
+
+// NotSucceeded lists every child of the run that cannot be shown to have
+// succeeded: covered TaskRuns whose last attempt failed; children listed in
+// status.childReferences that are missing, belong to another run of the
+// same name, or had not finished (except chainseal's own TaskRun);
+// CustomRuns, whose status chainseal does not read; and pipeline tasks
+// with neither a child nor a skip record. TaskRuns the PipelineRun does not
+// list as its children are not its tasks and are not counted. Nothing here
+// is known to have failed, except the first kind; nothing is known to have
+// succeeded either, and a gate that requires success fails closed on all.
+func (s *Snapshot) NotSucceeded() []NotSucceeded {
+	finally := map[string]bool{}
+	if spec := s.PipelineRun.Status.PipelineSpec; spec != nil {
+		for _, t := range spec.Finally {
+			finally[t.Name] = true
+		}
+	}
+	var out []NotSucceeded
+	for _, tr := range s.TaskRuns {
+		if tr.Failed {
+			out = append(out, NotSucceeded{Kind: pipeline.TaskRunControllerName, Name: tr.Name, PipelineTask: tr.PipelineTask, Finally: tr.Finally, Why: WhyFailed})
+		}
+	}
+	for _, ex := range s.Excluded {
+		n := NotSucceeded{Name: ex.Name, PipelineTask: ex.PipelineTask, Finally: finally[ex.PipelineTask], Why: string(ex.Reason)}
+		switch ex.Reason {
+		case ReasonOwn, ReasonUnlisted:
+			continue
+		case ReasonNotRun:
+		default:
+			n.Kind = pipeline.TaskRunControllerName
+		}
+		out = append(out, n)
+	}
+	for _, cr := range s.CustomRuns {
+		kind := cr.Kind
+		if kind == "" {
+			kind = "CustomRun"
+		}
+		out = append(out, NotSucceeded{Kind: kind, Name: cr.Name, PipelineTask: cr.PipelineTaskName, Finally: finally[cr.PipelineTaskName], Why: WhyCustomRun})
+	}
+	return out
 }

@@ -2,6 +2,7 @@ package tekton_test
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/chainseal/chainseal/pkg/tekton"
@@ -164,4 +165,54 @@ func equal(a, b []string) bool {
 		}
 	}
 	return true
+}
+
+// Every child of the run that cannot be shown to have succeeded is listed
+// by NotSucceeded: failed, missing, foreign and unfinished TaskRuns,
+// CustomRuns (their status is not read), and pipeline tasks with neither a
+// child nor a skip record; chainseal's own TaskRun and TaskRuns the run
+// does not list are not its tasks.
+func TestNotSucceeded(t *testing.T) {
+	r := tektontest.NewRun("ci", "p")
+	r.Add(tektontest.Task{Name: "clone"})
+	r.Add(tektontest.Task{Name: "build", Failed: true})
+	r.Add(tektontest.Task{Name: "test"}) // deleted below
+	r.Add(tektontest.Task{Name: "scan", Running: true})
+	r.CustomRun("approve")
+	r.Skip("deploy")
+	r.PipelineRun.Status.PipelineSpec.Tasks = append(r.PipelineRun.Status.PipelineSpec.Tasks, v1.PipelineTask{Name: "lint"})
+	r.Add(tektontest.Task{Name: "notify", Finally: true, Running: true})
+	r.Add(tektontest.Task{Name: "chainseal", Finally: true, Running: true})
+	stray := r.TaskRuns[0].DeepCopy()
+	stray.Name = "p-stray"
+	trs := append([]*v1.TaskRun{stray}, r.TaskRuns[:2]...)
+	trs = append(trs, r.TaskRuns[3:]...)
+
+	s, err := tekton.Cover(r.PipelineRun, trs, tekton.WithOwnTaskRun("p-chainseal"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, n := range s.NotSucceeded() {
+		got[n.String()] = fmt.Sprint(n.Finally)
+	}
+	want := map[string]string{
+		"build (TaskRun p-build: failed)":                                                "false",
+		"test (TaskRun p-test: listed in status.childReferences but not found)":          "false",
+		"scan (TaskRun p-scan: not finished when read)":                                  "false",
+		"approve (CustomRun p-approve: chainseal does not read a CustomRun's status)":    "false",
+		"lint (in the pipeline spec, but neither a child nor a skipped task of the run)": "false",
+		"notify (TaskRun p-notify: not finished when read)":                              "true",
+	}
+	if len(got) != len(want) {
+		t.Errorf("NotSucceeded() = %v, want %v", got, want)
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("NotSucceeded() lacks %q (finally %s); got %v", k, v, got)
+		}
+	}
+	if reasons(s.Excluded)[""] != tekton.ReasonNotRun {
+		t.Errorf("the pipeline task that never ran is not recorded as excluded: %v", s.Excluded)
+	}
 }

@@ -50,6 +50,9 @@ const (
 	ReasonMissing  Reason = "listed in status.childReferences but not found"
 	ReasonForeign  Reason = "owned by another PipelineRun of the same name (different UID)"
 	ReasonUnlisted Reason = "not listed in the PipelineRun's status.childReferences"
+	// ReasonNotRun: a pipeline task of status.pipelineSpec that has no
+	// child and is not in status.skippedTasks (Name is empty).
+	ReasonNotRun Reason = "in the pipeline spec, but neither a child nor a skipped task of the run"
 )
 
 // Excluded is a child the provenance does not cover.

@@ -191,16 +191,26 @@ func checkTasks(p provenance) Check {
 	if len(c.TaskRuns) == 0 {
 		return fail(CheckTasksSucceeded, "the statement covers no TaskRun, so nothing shows the tasks succeeded")
 	}
-	var failed []string
+	var failed, unknown []string
 	for _, tr := range c.TaskRuns {
 		if !tr.Succeeded {
 			failed = append(failed, fmt.Sprintf("%s (pipeline task %s)", tr.Name, tr.PipelineTask))
 		}
 	}
-	if len(failed) > 0 {
-		return fail(CheckTasksSucceeded, fmt.Sprintf("%d of %d TaskRuns failed: %s", len(failed), len(c.TaskRuns), strings.Join(failed, ", ")))
+	for _, u := range c.notCovered() {
+		unknown = append(unknown, u.String())
 	}
-	return pass(CheckTasksSucceeded, fmt.Sprintf("all %d TaskRuns the statement covers succeeded", len(c.TaskRuns)))
+	var why []string
+	if len(failed) > 0 {
+		why = append(why, fmt.Sprintf("%d of %d TaskRuns failed: %s", len(failed), len(c.TaskRuns), strings.Join(failed, ", ")))
+	}
+	if len(unknown) > 0 {
+		why = append(why, fmt.Sprintf("%d children of the run are not shown to have succeeded: %s", len(unknown), strings.Join(unknown, ", ")))
+	}
+	if len(why) > 0 {
+		return fail(CheckTasksSucceeded, strings.Join(why, "; "))
+	}
+	return pass(CheckTasksSucceeded, fmt.Sprintf("all %d TaskRuns the statement covers succeeded, and it covers every child of the run", len(c.TaskRuns)))
 }
 
 // checkHermetic requires the named pipeline tasks (or all) to have run
@@ -225,6 +235,12 @@ func (r Requirements) checkHermetic(p provenance) Check {
 			bad = append(bad, fmt.Sprintf("%s (%s)", tr.PipelineTask, tr.NotEnforced))
 		default:
 			bad = append(bad, fmt.Sprintf("%s (ran with network access)", tr.PipelineTask))
+		}
+	}
+	for _, u := range c.notCovered() {
+		if all || slices.Contains(r.Hermetic, u.pipelineTask) {
+			seen[u.pipelineTask] = true
+			bad = append(bad, fmt.Sprintf("%s (not covered, so how it ran is unknown: %s)", u.pipelineTask, u.why))
 		}
 	}
 	if !all {

@@ -1,9 +1,12 @@
 package verify
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chainseal/chainseal/pkg/tekton"
 )
 
 func loadStatement(t *testing.T, name string) *statement {
@@ -153,5 +156,84 @@ func TestPipelinePoliciesFailOnEmptyCoverage(t *testing.T) {
 		if c.Status != Fail || !strings.Contains(c.Detail, "covers no TaskRun") {
 			t.Errorf("%s on an empty coverage record: %s %q, want a failure", c.Name, c.Status, c.Detail)
 		}
+	}
+}
+
+// withChainseal is the golden statement name with its PipelineRun coverage
+// record changed by edit (SLSA v1 statements).
+func withChainseal(t *testing.T, name string, edit func(rec map[string]any)) *statement {
+	t.Helper()
+	var st map[string]any
+	if err := json.Unmarshal(goldenStatement(t, name), &st); err != nil {
+		t.Fatal(err)
+	}
+	rec := st["predicate"].(map[string]any)["buildDefinition"].(map[string]any)["internalParameters"].(map[string]any)["chainseal"].(map[string]any)
+	edit(rec)
+	b, err := json.Marshal(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := parseStatement(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// Attack (issue #13): a test TaskRun fails and is deleted before chainseal
+// reads the run, so the coverage record lists it under excluded ("listed
+// but not found") and not among the covered TaskRuns, which all
+// succeeded. The same for a TaskRun that had not finished, one of another
+// run of the same name, and a CustomRun, whose outcome is not recorded:
+// none of them succeeded as far as the statement shows.
+func TestTasksSucceededCountsChildrenNotShownToSucceed(t *testing.T) {
+	excluded := func(name, task, reason string) func(map[string]any) {
+		return func(rec map[string]any) {
+			ex, _ := rec["excluded"].([]any)
+			rec["excluded"] = append(ex, map[string]any{"name": name, "pipelineTask": task, "reason": reason})
+		}
+	}
+	cases := []struct {
+		name string
+		edit func(map[string]any)
+		want string
+	}{
+		{"deleted", excluded("release-7q2xk-test", "test", "listed in status.childReferences but not found"), "release-7q2xk-test (pipeline task test: listed in status.childReferences but not found)"},
+		{"unfinished", excluded("release-7q2xk-test", "test", "not finished when read"), "release-7q2xk-test (pipeline task test: not finished when read)"},
+		{"another run's", excluded("release-7q2xk-test", "test", "owned by another PipelineRun of the same name (different UID)"), "(pipeline task test: owned by another PipelineRun"},
+		{"never ran", excluded("", "test", "in the pipeline spec, but neither a child nor a skipped task of the run"), "pipeline task test (in the pipeline spec"},
+		{"a reason this verifier does not know", excluded("release-7q2xk-test", "test", "something new"), "release-7q2xk-test (pipeline task test: something new)"},
+		{"a CustomRun", func(rec map[string]any) {
+			rec["customRuns"] = []any{map[string]any{"name": "release-7q2xk-approve", "pipelineTask": "approve", "kind": "CustomRun"}}
+		}, "release-7q2xk-approve (pipeline task approve: a CustomRun, whose outcome the statement does not record)"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			st := withChainseal(t, "bundle", tc.edit)
+			c := Requirements{AllTasksSucceeded: true}.check(st, built)[0]
+			if c.Status != Fail || !strings.Contains(c.Detail, tc.want) {
+				t.Fatalf("got %s %q, want a failure naming %q", c.Status, c.Detail, tc.want)
+			}
+			c = Requirements{Hermetic: []string{"all"}}.check(st, built)[0]
+			if c.Status != Fail {
+				t.Fatalf("hermetic all: got %s %q, want a failure", c.Status, c.Detail)
+			}
+		})
+	}
+	// chainseal's own TaskRun, and a TaskRun the PipelineRun does not list
+	// as its child, are not the run's tasks.
+	st := withChainseal(t, "bundle", func(rec map[string]any) {
+		excluded("release-7q2xk-chainseal", "chainseal", "the chainseal TaskRun itself")(rec)
+		excluded("release-7q2xk-stray", "", "not listed in the PipelineRun's status.childReferences")(rec)
+	})
+	if c := (Requirements{AllTasksSucceeded: true}).check(st, built)[0]; c.Status != Pass {
+		t.Fatalf("own and unlisted TaskRuns: %s %q, want pass", c.Status, c.Detail)
+	}
+}
+
+// The reasons the verifier does not count are the ones pkg/tekton writes.
+func TestReasonsAreTektons(t *testing.T) {
+	if reasonOwn != string(tekton.ReasonOwn) || reasonUnlisted != string(tekton.ReasonUnlisted) {
+		t.Fatalf("reasons %q, %q; pkg/tekton writes %q, %q", reasonOwn, reasonUnlisted, tekton.ReasonOwn, tekton.ReasonUnlisted)
 	}
 }

@@ -108,6 +108,49 @@ type coverage struct {
 		PipelineTask string `json:"pipelineTask"`
 		Reason       string `json:"reason"`
 	} `json:"excluded"`
+	CustomRuns []struct {
+		Name         string `json:"name"`
+		PipelineTask string `json:"pipelineTask"`
+		Kind         string `json:"kind"`
+	} `json:"customRuns"`
+}
+
+// Reasons chainseal records for an excluded TaskRun that is not one of the
+// run's tasks (pkg/tekton's ReasonOwn and ReasonUnlisted). Every other
+// reason, known or not, means a task of the run that was not shown to
+// succeed.
+const (
+	reasonOwn      = "the chainseal TaskRun itself"
+	reasonUnlisted = "not listed in the PipelineRun's status.childReferences"
+)
+
+// unshown is a child of the run (or a pipeline task) the statement does
+// not show to have succeeded, nor how it ran.
+type unshown struct{ name, pipelineTask, why string }
+
+func (u unshown) String() string {
+	if u.name == "" {
+		return fmt.Sprintf("pipeline task %s (%s)", u.pipelineTask, u.why)
+	}
+	return fmt.Sprintf("%s (pipeline task %s: %s)", u.name, u.pipelineTask, u.why)
+}
+
+// notCovered lists the run's children the record lists but does not cover:
+// excluded TaskRuns of the run (missing, another run's, unfinished, never
+// run, or a reason this verifier does not know) and CustomRuns, whose
+// outcome is not recorded.
+func (c *coverage) notCovered() []unshown {
+	var out []unshown
+	for _, ex := range c.Excluded {
+		if ex.Reason == reasonOwn || ex.Reason == reasonUnlisted {
+			continue
+		}
+		out = append(out, unshown{name: ex.Name, pipelineTask: ex.PipelineTask, why: ex.Reason})
+	}
+	for _, cr := range c.CustomRuns {
+		out = append(out, unshown{name: cr.Name, pipelineTask: cr.PipelineTask, why: "a CustomRun, whose outcome the statement does not record"})
+	}
+	return out
 }
 
 // runSpec is the part of externalParameters.runSpec that tells a

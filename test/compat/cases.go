@@ -42,7 +42,7 @@ func PipelineRunCases() []Case {
 			Case{Name: "matrix" + o.suffix, Run: provenancetest.Matrix, Options: o.opts},
 			Case{Name: "retries" + o.suffix, Run: provenancetest.Retries, Options: o.opts},
 			Case{Name: "failed-task-allowed" + o.suffix, Run: provenancetest.Failed, Options: o.opts, Extra: allowFailed},
-			Case{Name: "skipped-tasks" + o.suffix, Run: provenancetest.Skipped, Options: o.opts},
+			Case{Name: "skipped-tasks" + o.suffix, Run: provenancetest.Skipped, Options: o.opts, Extra: allowFailed},
 			Case{Name: "invalid-reported" + o.suffix, Run: provenancetest.Invalid, Options: o.opts},
 			Case{Name: "stepaction-results" + o.suffix, Run: provenancetest.StepActionResults, Options: o.opts},
 			Case{Name: "tep0147-artifacts" + o.suffix, Run: provenancetest.TEP0147Artifacts, Options: o.opts},
