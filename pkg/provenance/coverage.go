@@ -46,7 +46,7 @@ func coverageOf(s *tekton.Snapshot) coverage {
 		c.PipelineRunReason = cond.Reason
 	}
 	for _, tr := range s.TaskRuns {
-		c.TaskRuns = append(c.TaskRuns, coveredTaskRun{Name: tr.Name, PipelineTask: tr.PipelineTask, Finally: tr.Finally, Succeeded: !tr.Failed, Retries: tr.Retries, hermeticity: hermeticityOf(tr.TaskRun)})
+		c.TaskRuns = append(c.TaskRuns, coveredTaskRun{Name: tr.Name, PipelineTask: tr.PipelineTask, Finally: tr.Finally, Succeeded: !tr.Failed, Retries: tr.Retries, hermeticity: hermeticityOf(s.PipelineRun, tr)})
 	}
 	for _, sk := range s.Skipped {
 		c.SkippedTasks = append(c.SkippedTasks, sk.Name)

@@ -6,6 +6,7 @@ import (
 	"github.com/chainseal/chainseal/pkg/artifacts"
 	"github.com/chainseal/chainseal/pkg/config"
 	"github.com/chainseal/chainseal/pkg/tekton"
+	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 )
 
 // PayloadTypeNone marks a payload that is signed as it is, without a DSSE
@@ -48,6 +49,9 @@ const (
 // taskRunInput is what the TaskRun formats read: one TaskRun and what it
 // alone built and used.
 type taskRunInput struct {
+	// pr is the TaskRun's PipelineRun: the pipeline spec Tekton recorded
+	// says how the TaskRun was asked to run (hermeticity).
+	pr      *v1.PipelineRun
 	tr      tekton.TaskRun
 	set     *artifacts.Set
 	cfg     config.Config
@@ -91,7 +95,7 @@ func taskRunStatements(snap *tekton.Snapshot, sets []*artifacts.Set, cfg config.
 	var out []TaskRunPayload
 	var skipped []SkippedTaskRun
 	for i, tr := range snap.TaskRuns {
-		in := taskRunInput{tr: tr, set: sets[i], cfg: cfg, version: version}
+		in := taskRunInput{pr: snap.PipelineRun, tr: tr, set: sets[i], cfg: cfg, version: version}
 		if f.statement() && len(in.set.Subjects) == 0 {
 			reason := SkipNoSubjects
 			if tr.Failed {

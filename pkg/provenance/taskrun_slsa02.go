@@ -25,7 +25,7 @@ func taskRunSLSA02(in taskRunInput) ([]byte, error) {
 		steps = append(steps, step(stepNamed(tr.Status.TaskSpec, tr.Status.Steps[i].Name), &tr.Status.Steps[i]))
 	}
 	inv := invocation(tr.Status.Provenance, tr.Spec.Params, specs, tr.Annotations, tr.Labels)
-	if rec, ok := taskRunRecord(tr.TaskRun); ok {
+	if rec, ok := taskRunRecord(in.pr, tr); ok {
 		withChainseal(&inv, rec)
 	}
 	mats, err := taskRunMaterials(in)

@@ -28,7 +28,7 @@ func taskRunSLSA1(in taskRunInput) ([]byte, error) {
 		ref = &tr.Spec.TaskRef.ResolverRef
 	}
 	internal := internalParameters(tr.Status.Provenance, buildType, tr.Labels, tr.Annotations)
-	if rec, ok := taskRunRecord(tr.TaskRun); ok {
+	if rec, ok := taskRunRecord(in.pr, tr); ok {
 		internal["chainseal"] = rec
 	}
 	return slsa1Statement(in.set.Subjects,

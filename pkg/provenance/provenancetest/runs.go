@@ -173,18 +173,45 @@ func StructuredResults() *tektontest.Run {
 	return r
 }
 
-// Hermetic has a task run in hermetic execution mode with the alpha API
-// (enforced), one that asks for it without (not enforced), and a plain one.
+// Hermetic has a task whose pipeline spec asks for hermetic execution and
+// that ran with the alpha API (enforced), one that asks for it without the
+// alpha API (not enforced), and a plain one.
 func Hermetic() *tektontest.Run {
 	r := tektontest.NewRun(Namespace, Name)
-	hermetic := map[string]string{"experimental.tekton.dev/execution-mode": "hermetic"}
 	build := r.Add(tektontest.Task{Name: "build", Results: []string{"IMAGE_URL", "registry.example/app", "IMAGE_DIGEST", "sha256:" + d("app")}})
-	build[0].Annotations = hermetic
+	AskHermetic(r, build[0])
 	build[0].Status.Provenance.FeatureFlags.EnableAPIFields = "alpha"
 	test := r.Add(tektontest.Task{Name: "test", ObjectResults: map[string]map[string]string{
 		"REPORT_ARTIFACT_OUTPUTS": {"uri": "https://dl.example/report.xml", "digest": "sha256:" + d("report"), "isBuildArtifact": "true"},
 	}})
-	test[0].Annotations = map[string]string{"experimental.tekton.dev/execution-mode": "hermetic"}
+	AskHermetic(r, test[0])
 	r.Add(tektontest.Task{Name: "publish", Results: []string{"IMAGES", "registry.example/app-docs@sha256:" + d("docs")}})
 	return r
+}
+
+// AskHermetic makes tr's pipeline task an embedded task whose metadata asks
+// for Tekton's hermetic execution mode, recorded as Tekton records it: the
+// task in the PipelineRun's status.pipelineSpec, the TaskRun's
+// spec.taskSpec, and the annotation Tekton copies to the TaskRun.
+func AskHermetic(r *tektontest.Run, tr *v1.TaskRun) {
+	hermetic := map[string]string{"experimental.tekton.dev/execution-mode": "hermetic"}
+	task := tr.Labels["tekton.dev/pipelineTask"]
+	spec := r.PipelineRun.Status.PipelineSpec
+	for _, tasks := range [][]v1.PipelineTask{spec.Tasks, spec.Finally} {
+		for i := range tasks {
+			if tasks[i].Name == task {
+				tasks[i].TaskRef = nil
+				tasks[i].TaskSpec = &v1.EmbeddedTask{Metadata: v1.PipelineTaskMetadata{Annotations: hermetic}, TaskSpec: *tr.Status.TaskSpec.DeepCopy()}
+			}
+		}
+	}
+	tr.Spec.TaskRef = nil
+	tr.Spec.TaskSpec = tr.Status.TaskSpec.DeepCopy()
+	delete(tr.Labels, "tekton.dev/task")
+	if tr.Annotations == nil {
+		tr.Annotations = map[string]string{}
+	}
+	for k, v := range hermetic {
+		tr.Annotations[k] = v
+	}
 }
