@@ -41,6 +41,7 @@ func TestVerifyBadUsageExits2(t *testing.T) {
 		{"no log trust", []string{"verify", "img", "--key", pub}, "--rekor-public-key"},
 		{"offline without bundle", []string{"verify", "img", "--key", pub, "--insecure-ignore-tlog", "--offline"}, "--bundle"},
 		{"bad source digest", []string{"verify", "img", "--key", pub, "--insecure-ignore-tlog", "--source-digest", "main"}, "--source-digest"},
+		{"pipeline by name", []string{"verify", "img", "--key", pub, "--insecure-ignore-tlog", "--pipeline", "release"}, "URI@ALG:HEX"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

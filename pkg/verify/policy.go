@@ -15,12 +15,20 @@ type Requirements struct {
 	BuilderID string
 	// Namespace must be the PipelineRun's namespace as chainseal recorded it.
 	Namespace string
-	// Pipeline is the Pipeline's name, or where its definition came from as
-	// URI@ALG:HEX (a bundle or git refSource).
+	// Pipeline is where the Pipeline's definition came from, as Tekton
+	// resolved it: URI@ALG:HEX (a bundle or git refSource). Never a name: a
+	// pipelineRef name, a resolver's name param or the tekton.dev/pipeline
+	// label is whatever whoever created the run wrote.
 	Pipeline string
 	// SourceURI and SourceDigest (ALG:HEX, or HEX for any algorithm) must
 	// match one resolved dependency (materials in SLSA v0.2).
 	SourceURI, SourceDigest string
+	// AllowTenantSources lets SourceURI and SourceDigest match dependencies
+	// a task's own code wrote (type-hinted results: CHAINS-GIT_*,
+	// *_ARTIFACT_INPUTS; SLSA v0.2 materials, which do not say who wrote
+	// them). Without it only Tekton's records count: the refSource of the
+	// Pipeline and of the tasks, and the step and sidecar images.
+	AllowTenantSources bool
 	// MaxAge bounds how long ago the build finished.
 	MaxAge time.Duration
 	// AllTasksSucceeded requires every TaskRun the statement covers to
@@ -32,6 +40,11 @@ type Requirements struct {
 }
 
 func (r Requirements) validate() error {
+	if r.Pipeline != "" {
+		if _, _, _, ok := cutRef(r.Pipeline); !ok {
+			return fmt.Errorf("--pipeline %q: give where Tekton resolved the Pipeline from, as URI@ALG:HEX (its bundle or git refSource, e.g. registry.example/tekton/pipelines:v3@sha256:…); a Pipeline's name or label is whatever the run says, so it is not accepted", r.Pipeline)
+		}
+	}
 	if r.SourceDigest != "" {
 		if _, _, ok := cutDigest(r.SourceDigest); !ok && !isHex(r.SourceDigest) {
 			return fmt.Errorf("--source-digest %q: use ALG:HEX (sha256:…, sha1:…) or the hex alone", r.SourceDigest)
@@ -124,40 +137,46 @@ func (r Requirements) checkNamespace(p provenance) Check {
 }
 
 func (r Requirements) checkPipeline(p provenance) Check {
-	if uri, alg, hx, ok := cutRef(r.Pipeline); ok {
-		for _, s := range p.pipelineSource {
-			if sameURI(s.URI, uri) && strings.EqualFold(s.Digest[alg], hx) {
-				return pass(CheckPipeline, fmt.Sprintf("the Pipeline came from %s@%s:%s", s.URI, alg, short(hx)))
-			}
-		}
-		var got []string
-		for _, s := range p.pipelineSource {
-			got = append(got, s.URI+"@"+digestString(s.Digest))
-		}
-		if len(got) == 0 {
-			return fail(CheckPipeline, fmt.Sprintf("the statement records no source for the Pipeline (a Pipeline from the cluster or inline), want %s", r.Pipeline))
-		}
-		return fail(CheckPipeline, fmt.Sprintf("the Pipeline came from %s, want %s", strings.Join(got, ", "), r.Pipeline))
+	uri, alg, hx, ok := cutRef(r.Pipeline)
+	if !ok {
+		return fail(CheckPipeline, fmt.Sprintf("--pipeline %q is not URI@ALG:HEX", r.Pipeline))
 	}
-	if slices.Contains(p.pipelineNames, r.Pipeline) {
-		return pass(CheckPipeline, "the Pipeline is "+r.Pipeline)
+	for _, s := range p.pipelineSource {
+		if sameURI(s.URI, uri) && strings.EqualFold(s.Digest[alg], hx) {
+			return pass(CheckPipeline, fmt.Sprintf("Tekton resolved the Pipeline from %s@%s:%s", s.URI, alg, short(hx)))
+		}
 	}
-	if len(p.pipelineNames) == 0 {
-		return fail(CheckPipeline, fmt.Sprintf("the statement names no Pipeline (an inline pipelineSpec?), want %q", r.Pipeline))
+	var got []string
+	for _, s := range p.pipelineSource {
+		got = append(got, s.URI+"@"+digestString(s.Digest))
 	}
-	return fail(CheckPipeline, fmt.Sprintf("the Pipeline is %s, want %q", strings.Join(quoteAll(p.pipelineNames), " or "), r.Pipeline))
+	if len(got) == 0 {
+		return fail(CheckPipeline, fmt.Sprintf("the statement records no source Tekton resolved the Pipeline from (a Pipeline from the cluster or inline), want %s", r.Pipeline))
+	}
+	return fail(CheckPipeline, fmt.Sprintf("the Pipeline came from %s, want %s", strings.Join(got, ", "), r.Pipeline))
 }
 
 func (r Requirements) checkSource(p provenance) Check {
 	want := strings.TrimSpace(r.SourceURI + " " + r.SourceDigest)
+	matches := func(d dependency) bool {
+		return (r.SourceURI == "" || sameURI(d.URI, r.SourceURI)) && (r.SourceDigest == "" || digestMatches(d.Digest, r.SourceDigest))
+	}
+	var tenant []dependency
 	for _, d := range p.dependencies {
-		if r.SourceURI != "" && !sameURI(d.URI, r.SourceURI) {
+		if !matches(d) {
 			continue
 		}
-		if r.SourceDigest != "" && !digestMatches(d.Digest, r.SourceDigest) {
-			continue
+		if d.trusted {
+			return pass(CheckSource, fmt.Sprintf("built from %s@%s (%s)", d.URI, digestString(d.Digest), d.origin()))
 		}
-		return pass(CheckSource, fmt.Sprintf("built from %s@%s", d.URI, digestString(d.Digest)))
+		tenant = append(tenant, d)
+	}
+	if len(tenant) > 0 {
+		d := tenant[0]
+		if r.AllowTenantSources {
+			return pass(CheckSource, fmt.Sprintf("built from %s@%s (%s; --allow-tenant-sources)", d.URI, digestString(d.Digest), d.origin()))
+		}
+		return fail(CheckSource, fmt.Sprintf("only %s records %s@%s, and a task can claim any source: pass --allow-tenant-sources to accept it", d.origin(), d.URI, digestString(d.Digest)))
 	}
 	var near []string
 	for _, d := range p.dependencies {

@@ -38,17 +38,16 @@ func TestRequirements(t *testing.T) {
 		{"builder id", "bundle", Requirements{BuilderID: "https://github.com/chainseal/chainseal"}, Pass, "builder id is https://github.com/chainseal/chainseal"},
 		{"other builder id", "bundle", Requirements{BuilderID: "https://example.com/other"}, Fail, `want "https://example.com/other"`},
 		{"builder id v0.2", "build-push-slsa02", Requirements{BuilderID: "https://github.com/chainseal/chainseal"}, Pass, ""},
-		{"pipeline name from the bundles resolver", "bundle", Requirements{Pipeline: "release"}, Pass, "the Pipeline is release"},
-		{"pipeline name wrong", "bundle", Requirements{Pipeline: "deploy"}, Fail, `the Pipeline is "release"`},
-		{"pipeline name from pipelineRef", "failed-task-allowed", Requirements{Pipeline: "release"}, Pass, ""},
-		{"pipeline name from the v0.2 label", "build-push-slsa02", Requirements{Pipeline: "release"}, Pass, ""},
-		{"pipeline bundle ref", "bundle", Requirements{Pipeline: bundleRef}, Pass, "came from registry.example/tekton/pipelines:v3@sha256:"},
+		{"pipeline bundle ref", "bundle", Requirements{Pipeline: bundleRef}, Pass, "Tekton resolved the Pipeline from registry.example/tekton/pipelines:v3@sha256:"},
 		{"pipeline bundle other digest", "bundle", Requirements{Pipeline: "registry.example/tekton/pipelines:v3@sha256:" + strings.Repeat("0", 64)}, Fail, "want registry.example/tekton/pipelines:v3@sha256:0000"},
 		{"pipeline git ref", "git", Requirements{Pipeline: gitRef}, Pass, ""},
 		{"pipeline git ref without git+", "git", Requirements{Pipeline: "https://git.example/ci.git@sha1:23bf0d244a4cb62c85fc3aa0e8ebf8eb7eb97052"}, Pass, ""},
-		{"pipeline ref of an in-cluster pipeline", "failed-task-allowed", Requirements{Pipeline: gitRef}, Fail, "records no source for the Pipeline"},
-		{"source uri and digest", "build-push-slsa02", Requirements{SourceURI: "https://git.example/payments/app", SourceDigest: "sha1:" + appCommit}, Pass, "built from git+https://git.example/payments/app.git@sha1:"},
-		{"source digest alone, any algorithm", "build-push-slsa02", Requirements{SourceDigest: appCommit}, Pass, ""},
+		{"pipeline ref of an in-cluster pipeline", "failed-task-allowed", Requirements{Pipeline: gitRef}, Fail, "records no source Tekton resolved the Pipeline from"},
+		{"pipeline git ref v0.2", "build-push-slsa02", Requirements{Pipeline: gitRef}, Fail, "records no source Tekton resolved the Pipeline from"},
+		{"source uri and digest", "build-push-slsa02", Requirements{SourceURI: "https://git.example/payments/app", SourceDigest: "sha1:" + appCommit, AllowTenantSources: true}, Pass, "built from git+https://git.example/payments/app.git@sha1:"},
+		{"source digest alone, any algorithm", "build-push-slsa02", Requirements{SourceDigest: appCommit, AllowTenantSources: true}, Pass, ""},
+		{"source: the pipeline's git refSource", "git", Requirements{SourceURI: "https://git.example/ci", SourceDigest: "sha1:23bf0d244a4cb62c85fc3aa0e8ebf8eb7eb97052"}, Pass, "the Pipeline's source, as Tekton resolved it"},
+		{"source: a step image", "build-push", Requirements{SourceURI: "oci://ghcr.io/example/build"}, Pass, "a step or sidecar image"},
 		{"source at another commit", "build-push-slsa02", Requirements{SourceURI: "git+https://git.example/payments/app.git", SourceDigest: "sha1:" + strings.Repeat("a", 40)}, Fail, "was used at git+https://git.example/payments/app.git@sha1:9505"},
 		{"source never used", "bundle", Requirements{SourceURI: "git+https://git.example/other.git"}, Fail, "no resolved dependency is git+https://git.example/other.git"},
 		{"max age within", "bundle", Requirements{MaxAge: time.Hour}, Pass, "the build finished 10m0s ago"},
@@ -235,5 +234,51 @@ func TestTasksSucceededCountsChildrenNotShownToSucceed(t *testing.T) {
 func TestReasonsAreTektons(t *testing.T) {
 	if reasonOwn != string(tekton.ReasonOwn) || reasonUnlisted != string(tekton.ReasonUnlisted) {
 		t.Fatalf("reasons %q, %q; pkg/tekton writes %q, %q", reasonOwn, reasonUnlisted, tekton.ReasonOwn, tekton.ReasonUnlisted)
+	}
+}
+
+// Attack (issue #13): a Pipeline's name is whatever the run says: a
+// pipelineRef name (an in-cluster Pipeline anyone in the namespace may
+// create), the resolver's name param, or the tekton.dev/pipeline label
+// (which anyone may set). --pipeline NAME passed on any of them. Only
+// where Tekton resolved the Pipeline from (refSource URI and digest)
+// names the Pipeline; a name is bad usage.
+func TestPipelineIsAResolvedReferenceNotAName(t *testing.T) {
+	if err := (Requirements{Pipeline: "release"}).validate(); err == nil || !strings.Contains(err.Error(), "URI@ALG:HEX") {
+		t.Fatalf("--pipeline release: %v, want a usage error asking for URI@ALG:HEX", err)
+	}
+	for _, file := range []string{"failed-task-allowed", "bundle", "build-push-slsa02"} {
+		st := loadStatement(t, file)
+		if c := (Requirements{Pipeline: "release"}).check(st, built)[0]; c.Status != Fail {
+			t.Errorf("%s: --pipeline release: %s %q, want fail", file, c.Status, c.Detail)
+		}
+	}
+}
+
+// Attack (issue #13): CHAINS-GIT_URL/CHAINS-GIT_COMMIT results and
+// *_ARTIFACT_INPUTS results are written by the tasks' own code, which is
+// the tenant's: any task can claim any source. They are resolved
+// dependencies ("inputs/result"; v0.2 materials, which carry no names),
+// and --source-uri/--source-digest passed on them. They count only with
+// --allow-tenant-sources; Tekton's own records (the Pipeline's and tasks'
+// refSource, step images) always count.
+func TestSourceFromTenantResultsNeedsAllowTenantSources(t *testing.T) {
+	const app = "9505cacb7c710ed17125fcc6cb3669e8ddca6c8c"
+	for _, file := range []string{"build-push", "build-push-slsa02"} {
+		st := loadStatement(t, file)
+		req := Requirements{SourceURI: "https://git.example/payments/app", SourceDigest: "sha1:" + app}
+		if c := req.check(st, built)[0]; c.Status != Fail || !strings.Contains(c.Detail, "--allow-tenant-sources") {
+			t.Errorf("%s: a source only a task's result names: %s %q, want a failure naming --allow-tenant-sources", file, c.Status, c.Detail)
+		}
+		req.AllowTenantSources = true
+		if c := req.check(st, built)[0]; c.Status != Pass || !strings.Contains(c.Detail, "written by a task") {
+			t.Errorf("%s: with --allow-tenant-sources: %s %q, want pass saying who wrote it", file, c.Status, c.Detail)
+		}
+	}
+	// The task's refSource, which Tekton resolved.
+	st := loadStatement(t, "git")
+	req := Requirements{SourceURI: "https://git.example/catalog", SourceDigest: "sha1:652f55016243bf1b9f1bbea46d5749ef892dbe39"}
+	if c := req.check(st, built)[0]; c.Status != Pass {
+		t.Errorf("a task's git refSource: %s %q, want pass", c.Status, c.Detail)
 	}
 }

@@ -37,11 +37,9 @@ type provenance struct {
 	builderID string
 	started   *time.Time
 	finished  *time.Time
-	// pipelineNames are the names the run gives its Pipeline: pipelineRef
-	// name, the resolver's "name" param, the tekton.dev/pipeline label.
-	pipelineNames []string
-	// pipelineSource is where the Pipeline definition came from
-	// (refSource, buildConfigSource, configSource).
+	// pipelineSource is where Tekton resolved the Pipeline definition from
+	// (its refSource: the "pipeline" dependency, buildConfigSource, v0.2
+	// configSource).
 	pipelineSource []dependency
 	dependencies   []dependency
 	// run is the kind of run the statement is about: runPipelineRun,
@@ -88,6 +86,48 @@ type dependency struct {
 	Name   string            `json:"name"`
 	URI    string            `json:"uri"`
 	Digest map[string]string `json:"digest"`
+
+	// trusted: Tekton's controller (or the kubelet) recorded it, not a
+	// task's own code.
+	trusted bool
+}
+
+// Names chainseal (and Chains) give resolved dependencies Tekton recorded:
+// the Pipeline's and the tasks' refSource; step and sidecar images have no
+// name. Type-hinted inputs are named "inputs/result".
+const (
+	depPipeline     = "pipeline"
+	depPipelineTask = "pipelineTask"
+	depTask         = "task"
+	depImage        = ""
+	depConfigSource = "configSource" // v0.2 invocation.configSource
+)
+
+// markTrusted marks the SLSA v1 resolved dependencies that Tekton
+// recorded. Any other name, known or not, is a task's claim.
+func markTrusted(ds []dependency) []dependency {
+	for i := range ds {
+		switch ds[i].Name {
+		case depPipeline, depPipelineTask, depTask, depImage:
+			ds[i].trusted = true
+		}
+	}
+	return ds
+}
+
+// origin says who recorded the dependency, for the report.
+func (d dependency) origin() string {
+	switch {
+	case d.Name == depPipeline || d.Name == depConfigSource:
+		return "the Pipeline's source, as Tekton resolved it"
+	case d.Name == depPipelineTask || d.Name == depTask:
+		return "a task's source, as Tekton resolved it"
+	case d.trusted:
+		return "a step or sidecar image, as the kubelet pulled it"
+	case d.Name == "":
+		return "an SLSA v0.2 material, which does not say who wrote it (it may be written by a task)"
+	}
+	return fmt.Sprintf("a type-hinted result (%s), written by a task's own code", d.Name)
 }
 
 // coverage is chainseal's record of what the statement covers
@@ -156,7 +196,7 @@ func (c *coverage) notCovered() []unshown {
 // runSpec is the part of externalParameters.runSpec that tells a
 // PipelineRun's statement from a TaskRun's.
 type runSpec struct {
-	PipelineRef  *pipelineRef    `json:"pipelineRef"`
+	PipelineRef  json.RawMessage `json:"pipelineRef"`
 	PipelineSpec json.RawMessage `json:"pipelineSpec"`
 	TaskRef      json.RawMessage `json:"taskRef"`
 	TaskSpec     json.RawMessage `json:"taskSpec"`
@@ -199,30 +239,6 @@ func parseStatement(payload []byte) (*statement, error) {
 	return s, nil
 }
 
-type pipelineRef struct {
-	Name   string `json:"name"`
-	Params []struct {
-		Name  string `json:"name"`
-		Value any    `json:"value"`
-	} `json:"params"`
-}
-
-func (r *pipelineRef) names() []string {
-	if r == nil {
-		return nil
-	}
-	var out []string
-	if r.Name != "" {
-		out = append(out, r.Name)
-	}
-	for _, p := range r.Params {
-		if s, ok := p.Value.(string); ok && p.Name == "name" && s != "" {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
 func slsa1(raw json.RawMessage) (provenance, error) {
 	var p struct {
 		BuildDefinition struct {
@@ -235,8 +251,7 @@ func slsa1(raw json.RawMessage) (provenance, error) {
 				} `json:"buildConfigSource"`
 			} `json:"externalParameters"`
 			InternalParameters struct {
-				Chainseal *coverage         `json:"chainseal"`
-				Labels    map[string]string `json:"labels"`
+				Chainseal *coverage `json:"chainseal"`
 			} `json:"internalParameters"`
 			ResolvedDependencies []dependency `json:"resolvedDependencies"`
 		} `json:"buildDefinition"`
@@ -256,20 +271,16 @@ func slsa1(raw json.RawMessage) (provenance, error) {
 	bd := p.BuildDefinition
 	run := bd.ExternalParameters.RunSpec.run()
 	out := provenance{
-		known:         true,
-		builderID:     p.RunDetails.Builder.ID,
-		started:       p.RunDetails.Metadata.StartedOn,
-		finished:      p.RunDetails.Metadata.FinishedOn,
-		pipelineNames: bd.ExternalParameters.RunSpec.PipelineRef.names(),
-		dependencies:  bd.ResolvedDependencies,
-		run:           run,
-		coverage:      pipelineRunCoverage(run, bd.InternalParameters.Chainseal),
+		known:        true,
+		builderID:    p.RunDetails.Builder.ID,
+		started:      p.RunDetails.Metadata.StartedOn,
+		finished:     p.RunDetails.Metadata.FinishedOn,
+		dependencies: markTrusted(bd.ResolvedDependencies),
+		run:          run,
+		coverage:     pipelineRunCoverage(run, bd.InternalParameters.Chainseal),
 	}
-	if l := bd.InternalParameters.Labels["tekton.dev/pipeline"]; l != "" {
-		out.pipelineNames = append(out.pipelineNames, l)
-	}
-	for _, d := range bd.ResolvedDependencies {
-		if d.Name == "pipeline" {
+	for _, d := range out.dependencies {
+		if d.Name == depPipeline {
 			out.pipelineSource = append(out.pipelineSource, d)
 		}
 	}
@@ -289,13 +300,11 @@ func slsa02(raw json.RawMessage) (provenance, error) {
 		BuildType  string `json:"buildType"`
 		Invocation struct {
 			ConfigSource struct {
-				URI        string            `json:"uri"`
-				Digest     map[string]string `json:"digest"`
-				EntryPoint string            `json:"entryPoint"`
+				URI    string            `json:"uri"`
+				Digest map[string]string `json:"digest"`
 			} `json:"configSource"`
 			Environment struct {
-				Chainseal *coverage         `json:"chainseal"`
-				Labels    map[string]string `json:"labels"`
+				Chainseal *coverage `json:"chainseal"`
 			} `json:"environment"`
 		} `json:"invocation"`
 		Metadata struct {
@@ -324,14 +333,13 @@ func slsa02(raw json.RawMessage) (provenance, error) {
 		run:          run,
 		coverage:     pipelineRunCoverage(run, inv.Environment.Chainseal),
 	}
-	if l := inv.Environment.Labels["tekton.dev/pipeline"]; l != "" {
-		out.pipelineNames = append(out.pipelineNames, l)
-	}
+	// Materials carry no names: whether Tekton or a task's result wrote
+	// one cannot be told, so none is trusted. configSource is the
+	// Pipeline's refSource.
 	if cs := inv.ConfigSource; cs.URI != "" {
-		out.pipelineSource = append(out.pipelineSource, dependency{URI: cs.URI, Digest: cs.Digest})
-		if cs.EntryPoint != "" {
-			out.pipelineNames = append(out.pipelineNames, cs.EntryPoint)
-		}
+		src := dependency{Name: depConfigSource, URI: cs.URI, Digest: cs.Digest, trusted: true}
+		out.pipelineSource = append(out.pipelineSource, src)
+		out.dependencies = append(out.dependencies, src)
 	}
 	return out, nil
 }

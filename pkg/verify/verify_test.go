@@ -35,7 +35,7 @@ func TestVerifyAttTag(t *testing.T) {
 	k := newTestKey(t)
 	attach(t, d, k.sign(t, statementFor(t, d)), nil)
 
-	v := verifier(t, k, WithRequirements(Requirements{BuilderID: "https://github.com/chainseal/chainseal", Pipeline: "release"}))
+	v := verifier(t, k, WithRequirements(Requirements{BuilderID: "https://github.com/chainseal/chainseal", Pipeline: "registry.example/tekton/pipelines:v3@sha256:9789c7984229117d115836bb9583486f56bd3cc2e9dd8e982cc757a25647ca8a"}))
 	rep, err := v.Verify(ctx, reg+"/team/app:latest")
 	if err != nil {
 		t.Fatal(err)

@@ -70,8 +70,8 @@ allow if {
 	t.Run("online by tag, every check", func(t *testing.T) {
 		bundle := filepath.Join(s.dir, "app.bundle.json")
 		out, stderr, code := s.verify(t, s.authed, img.repo+":latest", "--output", "json", "--save-bundle", bundle,
-			"--builder-id", "https://github.com/chainseal/chainseal", "--pipeline", "release",
-			"--source-uri", "https://git.example/payments/app", "--source-digest", "sha1:"+img.commit,
+			"--builder-id", "https://github.com/chainseal/chainseal", "--pipeline", verifyPipelineRef,
+			"--source-uri", "https://git.example/payments/app", "--source-digest", "sha1:"+img.commit, "--allow-tenant-sources",
 			"--max-age", "1h", "--require-all-tasks-succeeded", "--namespace", "payments", "--policy", policy)
 		if code != 0 {
 			t.Fatalf("exit %d, want 0\n%s\n%s", code, out, stderr)
@@ -169,8 +169,11 @@ deny contains "built by another builder" if not allow
 			check string
 		}{
 			{[]string{"--builder-id", "https://example.com/other-builder"}, "builder-id:"},
-			{[]string{"--pipeline", "deploy"}, "pipeline:"},
-			{[]string{"--source-uri", "https://git.example/payments/app", "--source-digest", "sha1:" + strings.Repeat("0", 40)}, "source:"},
+			{[]string{"--pipeline", verifyPipelineBundle + "@sha256:" + strings.Repeat("0", 64)}, "pipeline:"},
+			{[]string{"--source-uri", "https://git.example/payments/app", "--source-digest", "sha1:" + strings.Repeat("0", 40), "--allow-tenant-sources"}, "source:"},
+			// The clone task's CHAINS-GIT_* results are the task's own
+			// word: not a source without --allow-tenant-sources.
+			{[]string{"--source-uri", "https://git.example/payments/app", "--source-digest", "sha1:" + img.commit}, "source:"},
 			{[]string{"--namespace", "billing"}, "namespace:"},
 		}
 		for _, tc := range cases {
@@ -292,6 +295,12 @@ deny contains "built by another builder" if not allow
 	})
 }
 
+// The sealed runs' Pipeline comes from this bundle (as Tekton records a
+// bundles-resolver refSource), so --pipeline can name it.
+const verifyPipelineBundle = "registry.example/tekton/pipelines:v3"
+
+var verifyPipelineRef = verifyPipelineBundle + "@sha256:" + tektontest.Digest(verifyPipelineBundle)
+
 // verifyStack is what the subtests share: the binary, the keys, and
 // environments with and without registry credentials.
 type verifyStack struct {
@@ -366,7 +375,7 @@ func (s *verifyStack) pushAndSeal(t *testing.T, name string, signArgs ...string)
 	t.Helper()
 	img := s.push(t, name)
 	img.commit = tektontest.Digest(img.repo)[:40]
-	r := tektontest.NewRun("payments", kubetest.Name("release"))
+	r := tektontest.NewRun("payments", kubetest.Name("release")).FromBundle(verifyPipelineBundle)
 	r.Add(tektontest.Task{Name: "clone", Steps: []string{"clone"}, Results: []string{
 		"CHAINS-GIT_URL", "https://git.example/payments/app", "CHAINS-GIT_COMMIT", img.commit,
 	}})
