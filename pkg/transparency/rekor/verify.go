@@ -43,10 +43,38 @@ func (l *Client) verifyEntry(ctx context.Context, uuid string, e *models.LogEntr
 	if e.LogID == nil || *e.LogID != logID {
 		return fmt.Errorf("entry was logged by %s, not by the trusted log %s", deref(e.LogID), logID)
 	}
+	if f := missing(e); f != "" {
+		return fmt.Errorf("entry has no %s", f)
+	}
 	if err := rekorverify.VerifyLogEntry(ctx, e, verifier); err != nil {
 		return fmt.Errorf("verifying the inclusion proof and signed entry timestamp: %w", err)
 	}
 	return matchBody(body, want)
+}
+
+// missing names a field of e that rekor's verify package and upload read
+// without checking, and that a hostile or broken log left out; "" when
+// there is none.
+func missing(e *models.LogEntryAnon) string {
+	switch {
+	case e.LogIndex == nil:
+		return "logIndex"
+	case e.IntegratedTime == nil:
+		return "integratedTime"
+	case e.Verification == nil || e.Verification.InclusionProof == nil:
+		return "inclusion proof"
+	}
+	switch p := e.Verification.InclusionProof; {
+	case p.LogIndex == nil:
+		return "inclusion proof logIndex"
+	case p.TreeSize == nil:
+		return "inclusion proof treeSize"
+	case p.RootHash == nil:
+		return "inclusion proof rootHash"
+	case p.Checkpoint == nil:
+		return "inclusion proof checkpoint"
+	}
+	return ""
 }
 
 // matchBody checks that the canonical body the log stored is the entry we
