@@ -22,6 +22,14 @@ type evidence struct {
 	entry *models.LogEntryAnon
 	// predicateType as the storage labelled it (a layer annotation).
 	predicateType string
+	// broken says why a stored layer is not an attestation that can be
+	// checked (not a DSSE envelope, or unreadable); its status is Fail, or
+	// Error when the registry did not serve it. env is nil then.
+	broken       string
+	brokenStatus Status
+	// entryErr says why the stored log entry (a .att layer's bundle
+	// annotation) does not parse; the transparency-log check fails.
+	entryErr string
 }
 
 func parseEnvelope(raw []byte, source string) (*evidence, error) {

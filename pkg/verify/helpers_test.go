@@ -134,6 +134,16 @@ func pushRandom(t testing.TB, repo string) name.Digest {
 // chainseal's oci storage) does; rb is the Rekor bundle annotation.
 func attach(t testing.TB, d name.Digest, envelope []byte, rb *cbundle.RekorBundle) {
 	t.Helper()
+	opts := []static.Option{static.WithAnnotations(map[string]string{"predicateType": "https://slsa.dev/provenance/v1"})}
+	if rb != nil {
+		opts = append(opts, static.WithBundle(rb))
+	}
+	attachWith(t, d, envelope, opts...)
+}
+
+// attachWith appends layer to d's .att tag as a DSSE layer with opts.
+func attachWith(t testing.TB, d name.Digest, layer []byte, opts ...static.Option) {
+	t.Helper()
 	tag, err := ociremote.AttestationTag(d)
 	if err != nil {
 		t.Fatal(err)
@@ -142,11 +152,7 @@ func attach(t testing.TB, d name.Digest, envelope []byte, rb *cbundle.RekorBundl
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := []static.Option{static.WithLayerMediaType(ctypes.DssePayloadType), static.WithAnnotations(map[string]string{"predicateType": "https://slsa.dev/provenance/v1"})}
-	if rb != nil {
-		opts = append(opts, static.WithBundle(rb))
-	}
-	att, err := static.NewAttestation(envelope, opts...)
+	att, err := static.NewAttestation(layer, append([]static.Option{static.WithLayerMediaType(ctypes.DssePayloadType)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

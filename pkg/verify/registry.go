@@ -66,44 +66,44 @@ func (v *Verifier) fromAttTag(ctx context.Context, d name.Digest) ([]*evidence, 
 	}
 	var out []*evidence
 	for i, l := range layers {
-		ev, err := layerEvidence(l, fmt.Sprintf("%s layer %d", tag, i))
-		if err != nil {
-			return nil, inconclusive("reading "+tag.String(), err)
-		}
-		if ev != nil {
+		if ev := layerEvidence(l, fmt.Sprintf("%s layer %d", tag, i)); ev != nil {
 			out = append(out, ev)
 		}
 	}
 	return out, nil
 }
 
-// layerEvidence reads one .att layer; layers that are not DSSE envelopes
-// (nil, nil) are not attestations and are left out.
-func layerEvidence(l oci.Signature, source string) (*evidence, error) {
+// layerEvidence reads one .att layer. Anyone who can push to the
+// repository can add a layer, so one bad layer never stops verification:
+// a DSSE layer that cannot be read or parsed is evidence that fails (or
+// errs, when the registry did not serve it), and a layer of another media
+// type is not an attestation and is left out (nil).
+func layerEvidence(l oci.Signature, source string) *evidence {
 	mt, err := l.MediaType()
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", source, err)
+		return &evidence{source: source, broken: "reading the layer's media type: " + err.Error(), brokenStatus: Error}
 	}
 	if string(mt) != ctypes.DssePayloadType {
-		return nil, nil
+		return nil
 	}
 	raw, err := l.Payload()
 	if err != nil {
-		return nil, fmt.Errorf("%s: reading the layer: %w", source, err)
+		return &evidence{source: source, broken: "reading the layer: " + err.Error(), brokenStatus: Error}
 	}
 	ev, err := parseEnvelope(raw, source)
 	if err != nil {
-		return nil, err
+		return &evidence{source: source, raw: raw, broken: "the layer is not a DSSE envelope: " + err.Error(), brokenStatus: Fail}
 	}
 	if ann, err := l.Annotations(); err == nil {
 		ev.predicateType = ann["predicateType"]
 	}
 	b, err := l.Bundle()
 	if err != nil {
-		return nil, fmt.Errorf("%s: reading the Rekor bundle annotation: %w", source, err)
+		ev.entryErr = "the layer's Rekor bundle annotation does not parse: " + err.Error()
+		return ev
 	}
 	ev.entry = entryFromRekorBundle(b)
-	return ev, nil
+	return ev
 }
 
 // entryFromRekorBundle turns cosign's bundle annotation into a log entry
@@ -124,21 +124,23 @@ func entryFromRekorBundle(b *cbundle.RekorBundle) *models.LogEntryAnon {
 
 // fromReferrers reads Sigstore bundles attached as OCI 1.1 referrers. A
 // registry without the referrers API is a note, not an error: the .att tag
-// is where chainseal stores.
-func (v *Verifier) fromReferrers(ctx context.Context, d name.Digest) ([]*evidence, string) {
+// is where chainseal stores. A referrer that cannot be read is a note too,
+// and the others are still read.
+func (v *Verifier) fromReferrers(ctx context.Context, d name.Digest) ([]*evidence, []string) {
 	idx, err := remote.Referrers(d, v.remoteOpts(ctx)...)
 	if err != nil {
 		var te *transport.Error
 		if errors.As(err, &te) && te.StatusCode == http.StatusNotFound {
-			return nil, ""
+			return nil, nil
 		}
-		return nil, fmt.Sprintf("OCI 1.1 referrers of %s not read: %v", d, err)
+		return nil, []string{fmt.Sprintf("OCI 1.1 referrers of %s not read: %v", d, err)}
 	}
 	im, err := idx.IndexManifest()
 	if err != nil {
-		return nil, fmt.Sprintf("OCI 1.1 referrers of %s not read: %v", d, err)
+		return nil, []string{fmt.Sprintf("OCI 1.1 referrers of %s not read: %v", d, err)}
 	}
 	var out []*evidence
+	var notes []string
 	for _, m := range im.Manifests {
 		if m.ArtifactType != bundleArtifactType {
 			continue
@@ -146,15 +148,17 @@ func (v *Verifier) fromReferrers(ctx context.Context, d name.Digest) ([]*evidenc
 		ref := d.Context().Digest(m.Digest.String())
 		raw, err := v.firstLayer(ctx, ref)
 		if err != nil {
-			return out, fmt.Sprintf("referrer %s not read: %v", ref, err)
+			notes = append(notes, fmt.Sprintf("referrer %s not read: %v", ref, err))
+			continue
 		}
 		ev, err := parseBundle(raw, "referrer "+ref.String())
 		if err != nil {
-			return out, fmt.Sprintf("referrer %s is not a Sigstore bundle: %v", ref, err)
+			notes = append(notes, fmt.Sprintf("referrer %s is not a Sigstore bundle: %v", ref, err))
+			continue
 		}
 		out = append(out, ev)
 	}
-	return out, ""
+	return out, notes
 }
 
 func (v *Verifier) firstLayer(ctx context.Context, ref name.Digest) ([]byte, error) {

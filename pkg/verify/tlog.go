@@ -31,6 +31,9 @@ func (v *Verifier) checkTransparency(ctx context.Context, ev *evidence, a *Attes
 	if v.o.ignoreTlog {
 		return Check{Name: CheckTransparency, Status: Skipped, Detail: "not checked (--insecure-ignore-tlog)"}
 	}
+	if ev.entryErr != "" {
+		return fail(CheckTransparency, ev.entryErr)
+	}
 	if ev.entry == nil {
 		if v.o.offline {
 			return fail(CheckTransparency, "the attestation carries no transparency log entry")
@@ -78,6 +81,9 @@ func (v *Verifier) checkTransparency(ctx context.Context, ev *evidence, a *Attes
 		if c, ok := v.fetchProof(ctx, uuid, body, e, log.url); !ok {
 			return c
 		}
+	}
+	if p := e.Verification.InclusionProof; p.LogIndex == nil || p.TreeSize == nil || p.RootHash == nil || p.Checkpoint == nil {
+		return fail(CheckTransparency, what+"'s inclusion proof is incomplete (no log index, tree size, root hash or checkpoint)")
 	}
 	if err := rekorverify.VerifyInclusion(ctx, e); err != nil {
 		return fail(CheckTransparency, fmt.Sprintf("%s: the inclusion proof does not verify: %v", what, err))

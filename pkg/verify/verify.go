@@ -115,11 +115,9 @@ func (v *Verifier) collect(ctx context.Context, d name.Digest) ([]*evidence, []s
 	}
 	evs = append(evs, att...)
 	if v.o.referrers {
-		refs, note := v.fromReferrers(ctx, d)
+		refs, more := v.fromReferrers(ctx, d)
 		evs = append(evs, refs...)
-		if note != "" {
-			notes = append(notes, note)
-		}
+		notes = append(notes, more...)
 	}
 	return evs, notes, nil
 }
@@ -139,22 +137,31 @@ func (v *Verifier) places(d name.Digest) []string {
 }
 
 // check runs every check on one attestation. Checks after a failed
-// signature are skipped: an unverified payload says nothing.
+// signature are skipped, the transparency log's too (nothing is asked of
+// the network): an unverified payload says nothing.
 func (v *Verifier) check(ctx context.Context, d name.Digest, ev *evidence) Attestation {
 	a := Attestation{Source: ev.source, PredicateType: ev.predicateType, ev: ev}
-	payload, sig := v.checkSignature(ctx, ev)
-	a.Checks = append(a.Checks, sig)
-	a.Checks = append(a.Checks, v.checkTransparency(ctx, ev, &a))
-	names := append([]string{CheckSubject}, v.o.requirements.names()...)
+	names := append([]string{CheckTransparency, CheckSubject}, v.o.requirements.names()...)
 	if v.o.rego != nil {
 		names = append(names, CheckPolicy)
 	}
-	if sig.Status != Pass {
+	skip := func(why string) Attestation {
 		for _, n := range names {
-			a.Checks = append(a.Checks, Check{Name: n, Status: Skipped, Detail: "the signature did not verify, so the statement is not trusted"})
+			a.Checks = append(a.Checks, Check{Name: n, Status: Skipped, Detail: why})
 		}
 		return a
 	}
+	if ev.broken != "" {
+		a.Checks = append(a.Checks, Check{Name: CheckSignature, Status: ev.brokenStatus, Detail: ev.broken})
+		return skip("the stored layer is not an attestation that can be checked")
+	}
+	payload, sig := v.checkSignature(ctx, ev)
+	a.Checks = append(a.Checks, sig)
+	if sig.Status != Pass {
+		return skip("the signature did not verify, so the statement is not trusted")
+	}
+	a.Checks = append(a.Checks, v.checkTransparency(ctx, ev, &a))
+	names = names[1:]
 	st, err := parseStatement(payload)
 	if err != nil {
 		for _, n := range names {

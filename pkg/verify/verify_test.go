@@ -9,10 +9,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/secure-systems-lab/go-securesystemslib/dsse"
+	"github.com/sigstore/cosign/v2/pkg/oci/static"
+	sigdsse "github.com/sigstore/sigstore/pkg/signature/dsse"
 )
 
 // These tests read attestations from an in-process registry with the
@@ -200,5 +203,92 @@ func TestVerifyATaskRunStatementDoesNotVouchForThePipeline(t *testing.T) {
 			rep.WriteText(&text)
 			t.Errorf("%+v: outcome %s, want failed:\n%s", req, rep.Outcome, text.String())
 		}
+	}
+}
+
+// Attack (issue #13): anyone who can push to the repository can add a
+// layer to the .att tag. One layer that is not a DSSE envelope, or whose
+// Rekor bundle annotation does not parse, made the whole image "could not
+// verify", hiding the attestation that verifies. It is now one failed
+// attestation among the others.
+func TestVerifyAMalformedLayerDoesNotHideAGoodOne(t *testing.T) {
+	reg := inProcessRegistry(t)
+	d := pushRandom(t, reg+"/team/app")
+	k := newTestKey(t)
+	attachWith(t, d, []byte("not a DSSE envelope"))
+	attachWith(t, d, k.sign(t, statementFor(t, d)), static.WithAnnotations(map[string]string{"dev.sigstore.cosign/bundle": "{not json"}))
+	attach(t, d, k.sign(t, statementFor(t, d)), nil)
+	rep, err := verifier(t, k).Verify(context.Background(), d.String())
+	if err != nil {
+		t.Fatalf("Verify: %v", err)
+	}
+	// With the log check off, the bundle annotation is not read.
+	if rep.Outcome != Verified || len(rep.Attestations) != 3 || len(rep.Passed()) != 2 {
+		t.Fatalf("outcome %s with %d attestations, %d passed; want verified by the last two", rep.Outcome, len(rep.Attestations), len(rep.Passed()))
+	}
+	if c := checkOf(t, rep.Attestations[0], CheckSignature); c.Status != Fail || !strings.Contains(c.Detail, "not a DSSE envelope") {
+		t.Errorf("the malformed layer: %+v", c)
+	}
+	if checkOf(t, rep.Attestations[0], CheckSubject).Status != Skipped {
+		t.Errorf("the malformed layer's later checks are not skipped: %+v", rep.Attestations[0].Checks)
+	}
+
+	// With the log check on, the layer whose bundle annotation does not
+	// parse fails that check, and only that layer.
+	logs, err := LogsFromPEM(newTestKey(t).pem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := New(k.key, WithTransparencyLogs(logs), WithRekorURL("http://127.0.0.1:1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err = v.Verify(context.Background(), d.String())
+	if err != nil {
+		t.Fatalf("Verify with the log: %v", err)
+	}
+	if c := checkOf(t, rep.Attestations[1], CheckTransparency); c.Status != Fail || !strings.Contains(c.Detail, "Rekor bundle annotation does not parse") {
+		t.Errorf("the layer with a broken bundle annotation: %+v", c)
+	}
+}
+
+// A signature that does not verify says nothing: the transparency log is
+// not asked about it (no request leaves the verifier).
+func TestVerifySkipsTheLogWhenTheSignatureFails(t *testing.T) {
+	reg := inProcessRegistry(t)
+	d := pushRandom(t, reg+"/team/app")
+	k := newTestKey(t)
+	// Signed by the key, but as another payload type: the signature check
+	// fails (chainseal verifies in-toto envelopes only), while the
+	// envelope as such verifies, so a log search would go out. No Rekor
+	// bundle is stored with it: the log would be searched.
+	env, err := sigdsse.WrapSigner(k.sv, "text/plain").SignMessage(bytes.NewReader(statementFor(t, d)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	attach(t, d, env, nil)
+	var asked atomic.Int32
+	rekor := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		asked.Add(1)
+		http.Error(w, "no", http.StatusInternalServerError)
+	}))
+	t.Cleanup(rekor.Close)
+	logs, err := LogsFromPEM(newTestKey(t).pem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := New(k.key, WithTransparencyLogs(logs), WithRekorURL(rekor.URL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := v.Verify(context.Background(), d.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Outcome != Failed || asked.Load() != 0 {
+		t.Fatalf("outcome %s, %d requests to the log; want failed with none", rep.Outcome, asked.Load())
+	}
+	if c := checkOf(t, rep.Attestations[0], CheckTransparency); c.Status != Skipped {
+		t.Fatalf("transparency-log: %+v, want skipped", c)
 	}
 }
