@@ -15,24 +15,12 @@ import (
 
 // attest appends the attestation's DSSE envelope to d's .att image, as
 // `cosign attest` does, unless a layer already holds the same statement
-// signed by the same key. It returns the .att tag.
+// signed by the same key, and confirms the layer is there (writeConfirmed).
+// It returns the .att tag.
 func (b *Backend) attest(ctx context.Context, d name.Digest, a storage.Attestation) (string, error) {
-	t, err := b.readTag(ctx, d, ociremote.AttestationTag)
-	if err != nil {
-		return "", err
-	}
-	tag, existing := t.tag, t.existing
 	pt, err := predicateType(a.Envelope)
 	if err != nil {
 		return "", err
-	}
-	dup, err := findAttestation(ctx, existing, a, pt)
-	if err != nil {
-		return "", fmt.Errorf("reading %s: %w", tag, err)
-	}
-	if dup {
-		b.o.log.Info("oci: attestation already attached", "tag", tag.String())
-		return tag.String(), nil
 	}
 	sopts := append([]static.Option{
 		static.WithLayerMediaType(ctypes.DssePayloadType),
@@ -42,11 +30,30 @@ func (b *Backend) attest(ctx context.Context, d name.Digest, a storage.Attestati
 	if err != nil {
 		return "", fmt.Errorf("making the attestation layer: %w", err)
 	}
-	if err := b.appendAndWrite(ctx, t, att); err != nil {
+	var t *cosignTag
+	present := func(ctx context.Context) (bool, error) {
+		read, err := b.readTag(ctx, d, ociremote.AttestationTag)
+		if err != nil {
+			return false, err
+		}
+		t = read
+		dup, err := findAttestation(ctx, t.existing, a, pt)
+		if err != nil {
+			return false, fmt.Errorf("reading %s: %w", t.tag, err)
+		}
+		return dup, nil
+	}
+	write := func(ctx context.Context) error { return b.appendAndWrite(ctx, t, att) }
+	wrote, err := b.writeConfirmed(ctx, "the attestation layer", present, write)
+	if err != nil {
 		return "", err
 	}
-	b.o.log.Info("oci: attestation attached", "tag", tag.String(), "predicateType", pt)
-	return tag.String(), nil
+	if wrote {
+		b.o.log.Info("oci: attestation attached", "tag", t.tag.String(), "predicateType", pt)
+	} else {
+		b.o.log.Info("oci: attestation already attached", "tag", t.tag.String())
+	}
+	return t.tag.String(), nil
 }
 
 // predicateType reads the statement's predicateType out of the envelope, for

@@ -83,8 +83,10 @@ var _ storage.Selective = (*Backend)(nil)
 // tag of each image among its subjects, every image signature to the .sig
 // tag of its image. Writes to different tags run in parallel (each is a
 // read-modify-write of its own tag; most of the time is round trips); writes
-// to the same tag run in order. On failure it returns what it stored; storing
-// again completes the rest without duplicates.
+// to the same tag (the tag actually written, in storage.oci.repository when
+// set) run in order, and every write is read back against other writers
+// (writeConfirmed). On failure it returns what it stored; storing again
+// completes the rest without duplicates.
 func (b *Backend) Store(ctx context.Context, batch storage.Batch) (storage.Receipt, error) {
 	start := time.Now()
 	r := storage.Receipt{Backend: Name}
@@ -144,8 +146,31 @@ const parallelWrites = 4
 
 // job writes one attestation or signature to one tag.
 type job struct {
+	// tag is what the job writes (in storage.oci.repository when set):
+	// jobs of one tag run in order, so one Store never races itself.
 	tag string
 	run func(context.Context) (string, error)
+}
+
+// writtenTag names the tag a job for d writes: the cosign tag that tagOf
+// names (in storage.oci.repository when set).
+func (b *Backend) writtenTag(ctx context.Context, d name.Digest, tagOf tagOf) (string, error) {
+	tag, err := tagOf(d, b.ociOpts(ctx)...)
+	if err != nil {
+		return "", fmt.Errorf("oci: naming the cosign tag of %s: %w", d, err)
+	}
+	return tag.String(), nil
+}
+
+// referrersOf names what a sigstore-bundle job for d writes: the referrers
+// of d in the repository the bundle goes to (on registries without the
+// referrers API, a fallback tag every writer reads and rewrites).
+func (b *Backend) referrersOf(d name.Digest) string {
+	repo := d.Context()
+	if b.target != nil {
+		repo = *b.target
+	}
+	return "referrers of " + repo.Digest(d.DigestStr()).String()
 }
 
 func (b *Backend) jobs(ctx context.Context, batch storage.Batch) ([]job, error) {
@@ -156,11 +181,14 @@ func (b *Backend) jobs(ctx context.Context, batch storage.Batch) ([]job, error) 
 		}
 		for _, img := range b.imageSubjects(a.Subjects) {
 			for _, d := range b.withPlatforms(ctx, img) {
-				attach := b.attest
+				attach, tag := b.attest, ""
+				var err error
 				if b.o.encoding == config.EncodingSigstoreBundle {
-					attach = b.attestBundle
+					attach, tag = b.attestBundle, b.referrersOf(d)
+				} else if tag, err = b.writtenTag(ctx, d, ociremote.AttestationTag); err != nil {
+					return nil, err
 				}
-				out = append(out, job{tag: d.String() + ".att", run: func(ctx context.Context) (string, error) {
+				out = append(out, job{tag: tag, run: func(ctx context.Context) (string, error) {
 					loc, err := attach(ctx, d, a)
 					if err != nil {
 						return "", fmt.Errorf("oci: attaching the attestation of %s to %s: %w", a.Object, d, err)
@@ -175,7 +203,11 @@ func (b *Backend) jobs(ctx context.Context, batch storage.Batch) ([]job, error) 
 		if err != nil {
 			return nil, fmt.Errorf("oci: signature of %q: not an image digest reference: %w", s.Image, err)
 		}
-		out = append(out, job{tag: d.String() + ".sig", run: func(ctx context.Context) (string, error) {
+		tag, err := b.writtenTag(ctx, d, ociremote.SignatureTag)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, job{tag: tag, run: func(ctx context.Context) (string, error) {
 			loc, err := b.attachSignature(ctx, d, s)
 			if err != nil {
 				return "", fmt.Errorf("oci: attaching the signature of %s: %w", d, err)

@@ -39,15 +39,6 @@ func (b *Backend) attestBundle(ctx context.Context, d name.Digest, a storage.Att
 	if err != nil {
 		return "", err
 	}
-	opts := b.ociOpts(ctx)
-	dup, err := b.findBundle(ctx, d, m, stmt, opts)
-	if err != nil {
-		return "", err
-	}
-	if dup {
-		b.o.log.Info("oci: bundle already attached", "image", d.String())
-		return d.String(), nil
-	}
 	entry, err := logEntry(a.Transparency)
 	if err != nil {
 		return "", err
@@ -56,10 +47,24 @@ func (b *Backend) attestBundle(ctx context.Context, d name.Digest, a storage.Att
 	if err != nil {
 		return "", fmt.Errorf("making the Sigstore bundle: %w", err)
 	}
-	if err := ociremote.WriteAttestationNewBundleFormat(d, raw, pt, opts...); err != nil {
-		return "", fmt.Errorf("writing the bundle referrer: %w", err)
+	// On a registry without the referrers API the referrers index is a
+	// tag that every writer reads and rewrites: read the bundle back.
+	present := func(ctx context.Context) (bool, error) { return b.findBundle(ctx, d, m, stmt, b.ociOpts(ctx)) }
+	write := func(ctx context.Context) error {
+		if err := ociremote.WriteAttestationNewBundleFormat(d, raw, pt, b.ociOpts(ctx)...); err != nil {
+			return fmt.Errorf("writing the bundle referrer: %w", err)
+		}
+		return nil
 	}
-	b.o.log.Info("oci: bundle attached", "image", d.String(), "predicateType", pt)
+	wrote, err := b.writeConfirmed(ctx, "the bundle referrer", present, write)
+	if err != nil {
+		return "", err
+	}
+	if wrote {
+		b.o.log.Info("oci: bundle attached", "image", d.String(), "predicateType", pt)
+	} else {
+		b.o.log.Info("oci: bundle already attached", "image", d.String())
+	}
 	return d.String(), nil
 }
 

@@ -2,49 +2,97 @@ package oci
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/sigstore/cosign/v2/pkg/oci"
+	"github.com/sigstore/cosign/v2/pkg/oci/empty"
 	"github.com/sigstore/cosign/v2/pkg/oci/mutate"
 	ociremote "github.com/sigstore/cosign/v2/pkg/oci/remote"
 )
 
+// tagOf names one of the tags cosign keeps next to an image
+// (ociremote.SignatureTag or AttestationTag).
+type tagOf func(name.Reference, ...ociremote.Option) (name.Tag, error)
+
 // cosignTag is one of the tags cosign keeps next to an image (.sig, .att),
-// read once so a write can append to what is there.
+// as read: a write appends to what is there.
 type cosignTag struct {
 	tag      name.Tag
 	base     oci.Signatures
 	existing []oci.Signature
+	// digest is the manifest the tag pointed at when read ("" when absent).
+	digest string
 }
 
-// readTag reads the tag that tagOf names for d (ociremote.SignatureTag or
-// AttestationTag); a missing tag reads as empty.
-func (b *Backend) readTag(ctx context.Context, d name.Digest, tagOf func(name.Reference, ...ociremote.Option) (name.Tag, error)) (*cosignTag, error) {
+// readTag reads the tag that tagOf names for d; a missing tag reads as empty.
+func (b *Backend) readTag(ctx context.Context, d name.Digest, tagOf tagOf) (*cosignTag, error) {
 	opts := b.ociOpts(ctx)
 	tag, err := tagOf(d, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("naming the cosign tag of %s: %w", d, err)
 	}
-	base, err := ociremote.Signatures(tag, opts...)
-	if err != nil {
+	t := &cosignTag{tag: tag, base: empty.Signatures()}
+	if t.digest, err = b.tagDigest(ctx, tag); err != nil || t.digest == "" {
+		return t, err
+	}
+	// Read the manifest the tag pointed at, by digest: what is appended to
+	// is what the tag is compared with before it is moved.
+	if t.base, err = ociremote.Signatures(tag.Context().Digest(t.digest), opts...); err != nil {
 		return nil, fmt.Errorf("reading %s: %w", tag, err)
 	}
-	existing, err := base.Get()
-	if err != nil {
+	if t.existing, err = t.base.Get(); err != nil {
 		return nil, fmt.Errorf("reading %s: %w", tag, err)
 	}
-	return &cosignTag{tag: tag, base: base, existing: existing}, nil
+	return t, nil
 }
 
-// appendAndWrite appends one layer to the tag and writes it back.
+// tagDigest is the manifest digest tag points at, "" when there is no tag.
+func (b *Backend) tagDigest(ctx context.Context, tag name.Tag) (string, error) {
+	desc, err := remote.Head(tag, b.remoteOpts(ctx)...)
+	var te *transport.Error
+	if errors.As(err, &te) && te.StatusCode == http.StatusNotFound {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("reading %s: %w", tag, err)
+	}
+	return desc.Digest.String(), nil
+}
+
+// errTagMoved: another writer moved the tag between reading and writing it.
+var errTagMoved = errors.New("the tag was moved by another writer")
+
+// appendAndWrite appends one layer to the tag as read and moves the tag to
+// the result, unless another writer moved it since it was read
+// (errTagMoved). Registries have no compare-and-swap on tags: the blobs and
+// the manifest go first, by digest, so that between the check and the move
+// there is a single request, not a whole upload.
 func (b *Backend) appendAndWrite(ctx context.Context, t *cosignTag, s oci.Signature) error {
 	next, err := mutate.AppendSignatures(t.base, false, s)
 	if err != nil {
 		return fmt.Errorf("appending to %s: %w", t.tag, err)
 	}
-	if err := remote.Write(t.tag, next, b.remoteOpts(ctx)...); err != nil {
+	h, err := next.Digest()
+	if err != nil {
+		return fmt.Errorf("appending to %s: %w", t.tag, err)
+	}
+	opts := b.remoteOpts(ctx)
+	if err := remote.Write(t.tag.Context().Digest(h.String()), next, opts...); err != nil {
+		return fmt.Errorf("writing %s: %w", t.tag, err)
+	}
+	now, err := b.tagDigest(ctx, t.tag)
+	if err != nil {
+		return err
+	}
+	if now != t.digest {
+		return errTagMoved
+	}
+	if err := remote.Tag(t.tag, next, opts...); err != nil {
 		return fmt.Errorf("writing %s: %w", t.tag, err)
 	}
 	return nil

@@ -1,0 +1,74 @@
+package oci
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+)
+
+// maxWrites bounds how often one record is written while concurrent writers
+// keep replacing the tag it was written to.
+const maxWrites = 10
+
+// writeConfirmed writes one record and reads it back, since registries
+// have no compare-and-swap on tags: another chainseal (two PipelineRuns
+// that built the same image, a burst, a re-run) may read the tag before
+// this write and move it after, dropping this record. present reads the
+// registry and reports whether the record (or an equivalent one) is there;
+// write adds it, or returns errTagMoved when the tag changed since present
+// read it. A record is done when present finds it a moment after the last
+// write: long enough for a writer that checked the tag just before this
+// write to have moved it. It reports whether it wrote.
+func (b *Backend) writeConfirmed(ctx context.Context, what string, present func(context.Context) (bool, error), write func(context.Context) error) (bool, error) {
+	wrote := false
+	for n := 0; ; n++ {
+		found, err := present(ctx)
+		if err != nil {
+			return wrote, err
+		}
+		if found {
+			return wrote, nil
+		}
+		if n == maxWrites {
+			return wrote, fmt.Errorf("%s is still missing after %d attempts to write it: concurrent writers kept replacing the tag; re-run to complete", what, n)
+		}
+		if wrote {
+			b.o.log.Info("oci: a concurrent writer replaced the tag; writing again", "what", what, "attempt", n+1)
+		}
+		start := time.Now()
+		err = write(ctx)
+		took := time.Since(start)
+		switch {
+		case errors.Is(err, errTagMoved):
+			b.o.log.Debug("oci: the tag moved before it was written; reading it again", "what", what)
+			err = pause(ctx, jitter(took))
+		case err == nil:
+			wrote = true
+			// A competitor's check-then-move is a small part of a write.
+			err = pause(ctx, took/2+jitter(took/2))
+		}
+		if err != nil {
+			return wrote, err
+		}
+	}
+}
+
+func jitter(d time.Duration) time.Duration {
+	if d <= 0 {
+		return 0
+	}
+	return rand.N(d)
+}
+
+func pause(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	case <-t.C:
+		return nil
+	}
+}
