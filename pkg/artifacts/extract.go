@@ -149,6 +149,10 @@ func (c *collector) artifactValue(object, where string, v v1.ArtifactValue, inpu
 			c.problem(object, where+".digest", string(alg)+":"+hex, err.Error())
 			return Subject{}, false
 		}
+		if prev, ok := d[a]; ok && prev != h {
+			c.problem(object, where+".digest", string(alg)+":"+hex, "names another "+a+" digest too ("+prev+")")
+			return Subject{}, false
+		}
 		d[a] = h
 	}
 	return Subject{Name: uri, Digest: d, From: []string{object + " " + where}}, true
