@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -43,7 +44,12 @@ type verifyOptions struct {
 	output         string
 	req            verify.Requirements
 	policy         string
+	timeout        time.Duration
 }
+
+// defaultVerifyTimeout bounds a whole verification: a deploy gate must
+// not hang on a registry, log or KMS that never answers.
+const defaultVerifyTimeout = 2 * time.Minute
 
 func newVerifyCommand() *cobra.Command {
 	o := &verifyOptions{}
@@ -59,8 +65,9 @@ subject, and every policy flag given. A tag is resolved to its digest first.
 
 Exit codes: 0 every requested check passed for at least one attestation;
 1 verification failed; 2 bad usage; 3 could not verify (no attestation, a
-registry, KMS or log that refused or could not be reached, a key, trusted
-root, bundle or policy file that does not parse).`,
+registry, KMS or log that refused, could not be reached or did not answer
+in time (--timeout), a key, trusted root, bundle or policy file that does
+not parse).`,
 		// Bad usage exits 2, never 1: 1 means "verification failed".
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) != 1 {
@@ -94,6 +101,7 @@ root, bundle or policy file that does not parse).`,
 	f.BoolVar(&o.req.AllTasksSucceeded, "require-all-tasks-succeeded", false, "require every TaskRun the provenance covers to have succeeded")
 	f.StringArrayVar(&o.req.Hermetic, "require-hermetic", nil, "require a pipeline task (repeatable, or all) to have run in Tekton's hermetic execution mode")
 	f.StringVar(&o.policy, "policy", "", "Rego policy file over the in-toto statement (package signature, rule allow; as cosign verify-attestation --policy)")
+	f.DurationVar(&o.timeout, "timeout", defaultVerifyTimeout, "give up after this long, reading the key, the registry and the log included (exit 3); each request to a registry or log is also bounded (30s)")
 	return cmd
 }
 
@@ -110,6 +118,49 @@ func (o *verifyOptions) run(ctx context.Context, stdout io.Writer, image string)
 	if o.saveBundle != "" && (o.offline || o.ignoreTlog) {
 		return usageError{errors.New("--save-bundle needs an online verification with the transparency log (no --offline, no --insecure-ignore-tlog)")}
 	}
+	if o.timeout <= 0 {
+		return usageError{fmt.Errorf("--timeout %s: give a positive duration (e.g. 2m)", o.timeout)}
+	}
+	ctx, cancel := context.WithTimeout(ctx, o.timeout)
+	defer cancel()
+	// The verification writes its report to a buffer, copied out when it
+	// returns; past the deadline (and a grace period to notice it) the
+	// command returns whether or not a client honoured the context.
+	type result struct {
+		out bytes.Buffer
+		err error
+	}
+	done := make(chan *result, 1)
+	go func() {
+		r := &result{}
+		r.err = o.verify(ctx, &r.out, image)
+		done <- r
+	}()
+	var r *result
+	select {
+	case r = <-done:
+	case <-ctx.Done():
+		select {
+		case r = <-done:
+		case <-time.After(verifyGrace):
+			err := fmt.Errorf("%w: gave up after --timeout %s", verify.ErrInconclusive, o.timeout)
+			return o.report(stdout, &verify.Report{Image: image, Outcome: verify.Inconclusive, Error: err.Error()}, err)
+		}
+	}
+	if _, err := stdout.Write(r.out.Bytes()); err != nil {
+		return inconclusiveError{fmt.Errorf("writing the report: %w", err)}
+	}
+	if r.err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return inconclusiveError{fmt.Errorf("gave up after --timeout %s: %w", o.timeout, r.err)}
+	}
+	return r.err
+}
+
+// verifyGrace is how long after --timeout the verification may take to
+// notice the deadline and report what it checked.
+const verifyGrace = 2 * time.Second
+
+func (o *verifyOptions) verify(ctx context.Context, stdout io.Writer, image string) error {
 	opts, key, err := o.verifierOptions(ctx)
 	if err != nil {
 		return o.report(stdout, &verify.Report{Image: image, Outcome: verify.Inconclusive, Error: err.Error()}, err)

@@ -3,10 +3,12 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chainseal/chainseal/internal/sigtest"
 
@@ -166,5 +168,42 @@ func verifyAttach(t *testing.T, d name.Digest, sv signature.SignerVerifier, subj
 	}
 	if err := remote.Write(tag, next); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A deploy gate must not hang (issue #13): with a registry that accepts
+// connections and never answers, verify gives up at --timeout and exits 3.
+func TestVerifyTimeoutExits3(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			t.Cleanup(func() { c.Close() })
+		}
+	}()
+	pub, _ := verifyKey(t)
+	done := make(chan struct{})
+	var out string
+	go func() {
+		defer close(done)
+		out, _, err = execute(t, "verify", l.Addr().String()+"/team/app:latest", "--key", pub, "--insecure-ignore-tlog", "--timeout", "1s")
+	}()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("verify still waiting after 20s: a deploy gate would hang")
+	}
+	if exitCode(err) != 3 || !strings.Contains(err.Error(), "--timeout 1s") || !strings.Contains(out, "COULD NOT VERIFY") {
+		t.Fatalf("exit %d, want 3 naming --timeout: %v\n%s", exitCode(err), err, out)
+	}
+	if _, _, err := execute(t, "verify", "img", "--key", pub, "--insecure-ignore-tlog", "--timeout", "0s"); exitCode(err) != 2 {
+		t.Fatalf("--timeout 0s: exit %d, want 2: %v", exitCode(err), err)
 	}
 }

@@ -24,14 +24,16 @@ type options struct {
 	rego         *RegoPolicy
 	now          func() time.Time
 	log          *slog.Logger
+	callTimeout  time.Duration
 }
 
 func defaultOptions() options {
 	return options{
-		keychain:  authn.DefaultKeychain,
-		referrers: true,
-		now:       time.Now,
-		log:       slog.New(slog.DiscardHandler),
+		keychain:    authn.DefaultKeychain,
+		referrers:   true,
+		callTimeout: defaultCallTimeout,
+		now:         time.Now,
+		log:         slog.New(slog.DiscardHandler),
 	}
 }
 
@@ -94,6 +96,17 @@ func WithLogger(l *slog.Logger) Option {
 	return func(o *options) {
 		if l != nil {
 			o.log = l
+		}
+	}
+}
+
+// WithCallTimeout bounds each request to a registry or a transparency log
+// (default 30s): one that accepts the connection and never answers is
+// given up on, and the check (or the image) could not be verified.
+func WithCallTimeout(d time.Duration) Option {
+	return func(o *options) {
+		if d > 0 {
+			o.callTimeout = d
 		}
 	}
 }

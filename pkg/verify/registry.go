@@ -23,7 +23,10 @@ import (
 const bundleArtifactType = "application/vnd.dev.sigstore.bundle.v0.3+json"
 
 func (v *Verifier) remoteOpts(ctx context.Context) []remote.Option {
-	return append([]remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(v.o.keychain), remote.WithUserAgent("chainseal")}, v.o.remote...)
+	return append([]remote.Option{
+		remote.WithContext(ctx), remote.WithAuthFromKeychain(v.o.keychain), remote.WithUserAgent("chainseal"),
+		remote.WithTransport(callTransport{inner: remote.DefaultTransport, d: v.o.callTimeout}),
+	}, v.o.remote...)
 }
 
 func (v *Verifier) ociOpts(ctx context.Context) []ociremote.Option {

@@ -169,7 +169,11 @@ func (v *Verifier) fetchProof(ctx context.Context, uuid, body string, e *models.
 	if err != nil {
 		return errored(CheckTransparency, fmt.Sprintf("fetching the inclusion proof of Rekor entry %s: %v", uuid, err)), false
 	}
-	got, err := cosign.GetTlogEntry(ctx, rc.c, uuid)
+	var got *models.LogEntryAnon
+	err = v.withCallTimeout(ctx, "asking "+rc.url, func(ctx context.Context) (err error) {
+		got, err = cosign.GetTlogEntry(ctx, rc.c, uuid)
+		return err
+	})
 	if err != nil {
 		var nf *entries.GetLogEntryByUUIDNotFound
 		if errors.As(err, &nf) {
@@ -195,7 +199,11 @@ func (v *Verifier) searchEntry(ctx context.Context, ev *evidence) (*models.LogEn
 	if err != nil {
 		return nil, errored(CheckTransparency, "encoding the envelope: "+err.Error())
 	}
-	found, err := cosign.FindTlogEntry(ctx, rc.c, "", raw, v.key.PublicKeyPEM())
+	var found []models.LogEntryAnon
+	err = v.withCallTimeout(ctx, "asking "+rc.url, func(ctx context.Context) (err error) {
+		found, err = cosign.FindTlogEntry(ctx, rc.c, "", raw, v.key.PublicKeyPEM())
+		return err
+	})
 	if err != nil {
 		if strings.Contains(err.Error(), "not found") {
 			return nil, fail(CheckTransparency, fmt.Sprintf("the attestation carries no transparency log entry, and %s holds none for it", rc.url))

@@ -6,11 +6,14 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/secure-systems-lab/go-securesystemslib/dsse"
@@ -290,5 +293,95 @@ func TestVerifySkipsTheLogWhenTheSignatureFails(t *testing.T) {
 	}
 	if c := checkOf(t, rep.Attestations[0], CheckTransparency); c.Status != Skipped {
 		t.Fatalf("transparency-log: %+v, want skipped", c)
+	}
+}
+
+// silentServer accepts connections and never answers: not a byte, not
+// even a TLS handshake. It returns its host:port.
+func silentServer(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		l.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	return l.Addr().String()
+}
+
+// within fails the test when f does not return in time.
+func within(t *testing.T, d time.Duration, f func()) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() { defer close(done); f() }()
+	select {
+	case <-done:
+	case <-time.After(d):
+		t.Fatalf("still waiting after %s: a deploy gate would hang", d)
+	}
+}
+
+// A deploy gate must not hang (issue #13): a registry that accepts the
+// connection and never answers is given up on after the per-call timeout,
+// and the image could not be verified.
+func TestVerifyGivesUpOnARegistryThatNeverAnswers(t *testing.T) {
+	host := silentServer(t)
+	k := newTestKey(t)
+	for _, ref := range []string{host + "/team/app:latest", host + "/team/app@sha256:" + strings.Repeat("a", 64)} {
+		var rep *Report
+		var err error
+		start := time.Now()
+		within(t, 20*time.Second, func() {
+			rep, err = verifier(t, k, WithCallTimeout(200*time.Millisecond)).Verify(context.Background(), ref)
+		})
+		if !errors.Is(err, ErrInconclusive) || rep.Outcome != Inconclusive || !strings.Contains(err.Error(), "no answer within 200ms") {
+			t.Fatalf("%s: %v (outcome %s), want could not verify, saying the registry did not answer", ref, err, rep.Outcome)
+		}
+		t.Logf("%s: gave up after %s: %v", ref, time.Since(start).Round(time.Millisecond), err)
+	}
+}
+
+// The same for a transparency log that never answers: the check errs, the
+// image could not be verified.
+func TestVerifyGivesUpOnALogThatNeverAnswers(t *testing.T) {
+	reg := inProcessRegistry(t)
+	d := pushRandom(t, reg+"/team/app")
+	k := newTestKey(t)
+	attach(t, d, k.sign(t, statementFor(t, d)), nil) // no Rekor bundle: the log is searched
+	logs, err := LogsFromPEM(newTestKey(t).pem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := New(k.key, WithTransparencyLogs(logs), WithRekorURL("http://"+silentServer(t)), WithCallTimeout(200*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep *Report
+	within(t, 20*time.Second, func() { rep, err = v.Verify(context.Background(), d.String()) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := checkOf(t, rep.Attestations[0], CheckTransparency)
+	if rep.Outcome != Inconclusive || c.Status != Error || !strings.Contains(c.Detail, "no answer within 200ms") {
+		t.Fatalf("outcome %s, transparency-log %+v; want could not verify, the log not answering", rep.Outcome, c)
 	}
 }
