@@ -67,6 +67,9 @@ func Cover(pr *v1.PipelineRun, candidates []*v1.TaskRun, opts ...Option) (*Snaps
 			s.CustomRuns = append(s.CustomRuns, ref)
 			continue
 		}
+		if listed[ref.Name] {
+			continue // listed twice: covered or excluded once
+		}
 		listed[ref.Name] = true
 		ex := Excluded{Name: ref.Name, PipelineTask: ref.PipelineTaskName}
 		tr, found := byName[ref.Name]
