@@ -87,3 +87,56 @@ func TestRegoPolicyErrorsAreInconclusive(t *testing.T) {
 		t.Fatalf("missing file: %v", err)
 	}
 }
+
+// docsPolicy is the example policy of docs/verify.md.
+func docsPolicy(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "docs", "verify.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(b), "```rego\n")
+	src, _, ok2 := strings.Cut(rest, "```")
+	if !ok || !ok2 {
+		t.Fatal("docs/verify.md has no rego block")
+	}
+	return src
+}
+
+// Attack (issue #13): --policy is evaluated on every statement, and the
+// documented example policy passed on a TaskRun's own statement stored in
+// the same .att tag (it has no taskRuns to deny), and on a PipelineRun
+// statement whose failed TaskRun was deleted before chainseal read the
+// run. The example a user copies must fail closed.
+func TestDocumentedPolicyFailsClosed(t *testing.T) {
+	ctx := context.Background()
+	p, err := LoadRegoPolicy(ctx, writePolicy(t, docsPolicy(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	deleted := withChainseal(t, "bundle", func(rec map[string]any) {
+		rec["excluded"] = []any{
+			map[string]any{"name": "release-7q2xk-chainseal", "pipelineTask": "chainseal", "reason": "the chainseal TaskRun itself"},
+			map[string]any{"name": "release-7q2xk-test", "pipelineTask": "test", "reason": "listed in status.childReferences but not found"},
+		}
+	})
+	custom := withChainseal(t, "bundle", func(rec map[string]any) {
+		rec["customRuns"] = []any{map[string]any{"name": "release-7q2xk-approve", "pipelineTask": "approve", "kind": "CustomRun"}}
+	})
+	for name, st := range map[string]*statement{
+		"a TaskRun's statement":    loadStatement(t, "taskrun-hermetic:build"),
+		"a failed task":            loadStatement(t, "failed-task-allowed"),
+		"a failed TaskRun deleted": deleted,
+		"a CustomRun":              custom,
+	} {
+		if c := p.check(ctx, st); c.Status != Fail {
+			t.Errorf("%s: %s %q, want the documented policy to deny", name, c.Status, c.Detail)
+		}
+	}
+	own := withChainseal(t, "bundle", func(rec map[string]any) {
+		rec["excluded"] = []any{map[string]any{"name": "release-7q2xk-chainseal", "pipelineTask": "chainseal", "reason": "the chainseal TaskRun itself"}}
+	})
+	if c := p.check(ctx, own); c.Status != Pass {
+		t.Errorf("a sealed run: %s %q, want the documented policy to allow", c.Status, c.Detail)
+	}
+}
