@@ -11,7 +11,13 @@
 //     verify with the log's public key;
 //   - subject: the image digest is a subject of the statement;
 //   - the policy checks that were asked for (builder-id, namespace,
-//     pipeline, source, max-age, tasks-succeeded, policy).
+//     pipeline, source, max-age, tasks-succeeded, hermetic, policy); those
+//     about the pipeline pass on a PipelineRun's statement only.
+//
+// After a failed signature every later check is skipped, the log's too. A
+// malformed stored layer is one failed attestation, not an unverifiable
+// image. Each registry and log request is bounded (WithCallTimeout); the
+// caller's context bounds the whole.
 //
 // The image verifies when at least one attestation passes every check. A
 // check that cannot be evaluated (a log that cannot be reached) is an error,
