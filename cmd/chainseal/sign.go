@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
 	tektonclient "github.com/tektoncd/pipeline/pkg/client/clientset/versioned"
@@ -16,6 +19,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/chainseal/chainseal/pkg/config"
+	"github.com/chainseal/chainseal/pkg/seal"
 	"github.com/chainseal/chainseal/pkg/sign"
 	"github.com/chainseal/chainseal/pkg/signing"
 
@@ -134,10 +138,32 @@ func (o *signOptions) run(ctx context.Context, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	printCappedLists(stdout, out.Report)
 	if o.resultsDir != "" {
-		return writeResults(o.resultsDir, out.Report.Results())
+		// Sealed: every store holds the attestations and they are marked
+		// signed. Failing now would fail the finally task, and with it the
+		// PipelineRun, over a result: warn instead.
+		if err := writeResults(o.resultsDir, out.Report.Results()); err != nil {
+			log.Warn("sealed, but the Task results were not written", "error", err.Error())
+		}
 	}
 	return nil
+}
+
+// printCappedLists prints, for a list result too long for Tekton (written
+// as a count and a digest), the full list whose digest the result holds.
+func printCappedLists(w io.Writer, r *seal.Report) {
+	res := r.Results()
+	for _, k := range slices.Sorted(maps.Keys(r.Lists())) {
+		list := r.Lists()[k]
+		if res[k] == strings.Join(list, "\n") {
+			continue
+		}
+		fmt.Fprintf(w, "%s (%d entries; the result holds the sha256 of these lines joined by newlines):\n", k, len(list))
+		for _, item := range list {
+			fmt.Fprintln(w, item)
+		}
+	}
 }
 
 func restConfig(kubeconfig string) (*rest.Config, error) {

@@ -2,8 +2,16 @@ package main
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +21,8 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"sigs.k8s.io/yaml"
 
+	"github.com/chainseal/chainseal/pkg/seal"
+	"github.com/chainseal/chainseal/pkg/storage"
 	"github.com/chainseal/chainseal/pkg/tekton/tektontest"
 )
 
@@ -146,5 +156,76 @@ func TestSignBadInput(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// offlineSign is `chainseal sign` of buildRun from files with a key file
+// and the file backend: a whole seal with no cluster and no registry. It
+// returns the arguments and the file backend's directory.
+func offlineSign(t *testing.T) ([]string, string) {
+	t.Helper()
+	keys := t.TempDir()
+	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(keys, "x509.pem"), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	store := t.TempDir()
+	args := append([]string{"sign", "--taskrun", "release-7q2xk-chainseal", "--secret-dir", keys,
+		"--config", "artifacts.pipelinerun.storage=file", "--config", "storage.file.dir=" + store,
+		"--config", "artifacts.oci.signer=none"}, writeRun(t, buildRun())...)
+	return args, store
+}
+
+// Once every store holds the attestation (and the run is marked signed),
+// the finally task must not fail: a result that cannot be written is a
+// warning, not exit 1 and a failed PipelineRun.
+func TestSignNeverFailsAfterSealing(t *testing.T) {
+	args, store := offlineSign(t)
+	notADir := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(notADir, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, err := execute(t, append(args, "--results-dir", notADir)...)
+	if err != nil {
+		t.Fatalf("exit %d after sealing: %v", exitCode(err), err)
+	}
+	if !strings.Contains(stderr, "results") || !strings.Contains(stderr, "--results-dir") {
+		t.Errorf("stderr does not warn that the results were not written:\n%s", stderr)
+	}
+	if _, err := os.Stat(filepath.Join(store, "payments", "pipelinerun-release-7q2xk-"+string(buildRun().PipelineRun.UID))); err != nil {
+		t.Errorf("the attestation is not in the file store: %v", err)
+	}
+}
+
+// A list result too long for Tekton holds a count and a digest; the step
+// log holds the list itself, the exact lines the digest is of.
+func TestCappedResultsAreListedInTheLog(t *testing.T) {
+	a := storage.Attestation{Object: storage.Object{Kind: "PipelineRun", Namespace: "ns", Name: "p"}}
+	for i := range 300 {
+		a.Subjects = append(a.Subjects, storage.Subject{Name: fmt.Sprintf("registry.example/app-%03d", i), Digest: map[string]string{"sha256": tektontest.Digest(fmt.Sprint(i))}})
+	}
+	r := &seal.Report{Attestations: []storage.Attestation{a}}
+	var out bytes.Buffer
+	printCappedLists(&out, r)
+	list := r.Lists()[seal.ResultSignedSubjects]
+	sum := sha256.Sum256([]byte(strings.Join(list, "\n")))
+	if !strings.Contains(r.Results()[seal.ResultSignedSubjects], hex.EncodeToString(sum[:])) {
+		t.Fatalf("SIGNED_SUBJECTS = %q, want the digest of the list", r.Results()[seal.ResultSignedSubjects])
+	}
+	if !strings.Contains(out.String(), strings.Join(list, "\n")+"\n") {
+		t.Errorf("the log does not list the 300 subjects:\n%s", out.String())
+	}
+	out.Reset()
+	a.Subjects = a.Subjects[:1]
+	printCappedLists(&out, &seal.Report{Attestations: []storage.Attestation{a}})
+	if out.Len() != 0 {
+		t.Errorf("printed %q for a list that fits in its result", out.String())
 	}
 }

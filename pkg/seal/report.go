@@ -1,8 +1,6 @@
 package seal
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"strings"
@@ -42,35 +40,4 @@ func (r *Report) Summary(w io.Writer) {
 	for _, o := range r.Marked {
 		fmt.Fprintf(w, "marked %s chains.tekton.dev/signed=true\n", o)
 	}
-}
-
-// Results are the Task results chainseal writes.
-func (r *Report) Results() map[string]string {
-	out := map[string]string{}
-	var subjects []string
-	for _, a := range r.Attestations {
-		for _, s := range a.Subjects {
-			subjects = appendUnique(subjects, s.Name+"@sha256:"+s.Digest["sha256"])
-		}
-	}
-	out["SIGNED_SUBJECTS"] = strings.Join(subjects, "\n")
-	if len(r.Attestations) > 0 {
-		main := r.Attestations[0]
-		body := main.Envelope
-		if len(body) == 0 {
-			body = main.Payload
-		}
-		sum := sha256.Sum256(body)
-		out["ATTESTATION_DIGEST"] = "sha256:" + hex.EncodeToString(sum[:])
-		if t := main.Transparency; t != nil {
-			out["REKOR_LOG_INDEX"] = fmt.Sprint(t.LogIndex)
-			out["REKOR_UUID"] = t.UUID
-		}
-	}
-	var refs []string
-	for _, rc := range r.Receipts {
-		refs = append(refs, rc.References...)
-	}
-	out["ATTESTATION_REF"] = strings.Join(refs, "\n")
-	return out
 }
