@@ -24,18 +24,22 @@ const maxReuseCandidates = 16
 // randomised, gets a new signature: uploading it would put a second entry in
 // the log for the same statement and key. Before uploading, the log is
 // searched for an entry of the same payload signed by the same key; when
-// there is one, the earlier signature is put back, so the upload meets a 409
-// and the existing entry (checked as any other) is used.
+// there is one whose signature verifies with the signer's key, the earlier
+// signature is put back, so the upload meets a 409 and the existing entry
+// (checked as any other) is used. The search is not trusted: an entry that
+// names the key but holds a signature the key did not make is passed over,
+// so what is stored is always signed by the signer.
 
 // reuseAttestation puts the earlier signature back into a when the log
 // already holds this statement signed by this key.
 func (l *Client) reuseAttestation(ctx context.Context, a *storage.Attestation) error {
-	key := signerPEM(a.PublicKey, a.Cert, a.Chain)
-	if key == nil {
+	m, err := signing.MaterialFrom(a.PublicKey, a.Cert, a.Chain)
+	if err != nil {
 		return nil // the upload says what is wrong with it
 	}
+	key := m.PEM()
 	if len(a.Envelope) == 0 {
-		return l.reuseRaw(ctx, a.Payload, key, &a.Signature)
+		return l.reuseRaw(ctx, a.Payload, m, &a.Signature)
 	}
 	var env ssldsse.Envelope
 	if err := json.Unmarshal(a.Envelope, &env); err != nil || len(env.Signatures) != 1 {
@@ -58,6 +62,10 @@ func (l *Client) reuseAttestation(ctx context.Context, a *storage.Attestation) e
 		if sum := sha256.Sum256(raw); hex.EncodeToString(sum[:]) != body.Spec.EnvelopeHash.Value {
 			continue // signed with another keyid or encoding: not rebuildable
 		}
+		if _, err := signing.VerifyEnvelope(ctx, &old, env.PayloadType, m.Verifier()); err != nil {
+			l.opts.log.Warn("rekor: a logged entry names the signer's key but its signature does not verify with it; not reused", "object", a.Object.String(), "error", err.Error())
+			continue
+		}
 		a.Envelope = raw
 		if a.Signature, err = base64.StdEncoding.DecodeString(old.Signatures[0].Sig); err != nil {
 			return err
@@ -70,31 +78,27 @@ func (l *Client) reuseAttestation(ctx context.Context, a *storage.Attestation) e
 
 // reuseImageSignature does the same for a simplesigning signature.
 func (l *Client) reuseImageSignature(ctx context.Context, s *storage.ImageSignature) error {
-	key := signerPEM(s.PublicKey, s.Cert, s.Chain)
-	if key == nil {
+	m, err := signing.MaterialFrom(s.PublicKey, s.Cert, s.Chain)
+	if err != nil {
 		return nil // the upload says what is wrong with it
 	}
-	return l.reuseRaw(ctx, s.Payload, key, &s.Signature)
+	return l.reuseRaw(ctx, s.Payload, m, &s.Signature)
 }
 
-// signerPEM is what the record's entry names as its verifier (see
-// signing.Material.PEM), or nil when the record has no usable one.
-func signerPEM(pub, cert, chain []byte) []byte {
-	m, err := signing.MaterialFrom(pub, cert, chain)
-	if err != nil {
-		return nil
-	}
-	return m.PEM()
-}
-
-// reuseRaw finds a hashedrekord of payload by key and sets *sig to its signature.
-func (l *Client) reuseRaw(ctx context.Context, payload, key []byte, sig *[]byte) error {
+// reuseRaw finds a hashedrekord of payload by m's key whose signature m
+// verifies, and sets *sig to that signature.
+func (l *Client) reuseRaw(ctx context.Context, payload []byte, m *signing.Material, sig *[]byte) error {
+	key := m.PEM()
 	for _, body := range l.candidates(ctx, payload) {
 		if body.Kind != "hashedrekord" || !sameKey(body.Spec.Signature.PublicKey.Content, key) {
 			continue
 		}
 		old, err := base64.StdEncoding.DecodeString(body.Spec.Signature.Content)
 		if err != nil {
+			continue
+		}
+		if err := m.Verifier().VerifySignature(bytes.NewReader(old), bytes.NewReader(payload)); err != nil {
+			l.opts.log.Warn("rekor: a logged entry names the signer's key but its signature does not verify with it; not reused", "error", err.Error())
 			continue
 		}
 		*sig = old
