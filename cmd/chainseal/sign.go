@@ -42,6 +42,7 @@ type signOptions struct {
 	secret         string
 	resultsDir     string
 	rekorPublicKey string
+	rekorKeyPEM    string
 	dryRun         bool
 	strict         bool
 	logFormat      string
@@ -75,7 +76,8 @@ Run as a finally task (see tasks/chainseal.yaml), or from a workstation with
 	f.StringVar(&o.secretDir, "secret-dir", "", "directory with the signing key files (a mounted Secret); default: read --secret through the API")
 	f.StringVar(&o.secret, "secret", signing.DefaultSecretName, "Secret with the signing key files in the run's namespace")
 	f.StringVar(&o.resultsDir, "results-dir", "/tekton/results", "where to write the Task results ('' for none)")
-	f.StringVar(&o.rekorPublicKey, "rekor-public-key", os.Getenv("SIGSTORE_REKOR_PUBLIC_KEY"), "PEM file of the Rekor log's public key, to check its proofs (default: $SIGSTORE_REKOR_PUBLIC_KEY, else fetched from the log)")
+	f.StringVar(&o.rekorPublicKey, "rekor-public-key", os.Getenv("SIGSTORE_REKOR_PUBLIC_KEY"), "PEM file of the Rekor log's public key, to check its proofs, over transparency.publickey (default: $SIGSTORE_REKOR_PUBLIC_KEY); the key is never fetched from the log")
+	f.StringVar(&o.rekorKeyPEM, "rekor-public-key-pem", "", "the Rekor log's public key as PEM text (the Task's rekor-public-key param), over transparency.publickey")
 	f.BoolVar(&o.dryRun, "dry-run", false, "print the unsigned statements, one JSON document per line, and sign and store nothing")
 	f.BoolVar(&o.strict, "strict", false, "fail on an invalid digest in a type-hinted result (chainseal.strict-digests)")
 	f.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
@@ -104,6 +106,12 @@ func (o *signOptions) run(ctx context.Context, stdout, stderr io.Writer) error {
 		ConfigMap: o.configMap, Config: pairs,
 		SecretDir: o.secretDir, Secret: o.secret, ServiceAccount: o.serviceAccount,
 		DryRun: o.dryRun, Log: log,
+	}
+	if o.rekorPublicKey != "" && o.rekorKeyPEM != "" {
+		return usageError{errors.New("give the Rekor public key once: --rekor-public-key (a file) or --rekor-public-key-pem (PEM text)")}
+	}
+	if o.rekorKeyPEM != "" {
+		opts.RekorPublicKey = []byte(o.rekorKeyPEM)
 	}
 	if o.rekorPublicKey != "" && !o.dryRun {
 		if opts.RekorPublicKey, err = os.ReadFile(o.rekorPublicKey); err != nil {

@@ -229,3 +229,23 @@ func TestCappedResultsAreListedInTheLog(t *testing.T) {
 		t.Errorf("printed %q for a list that fits in its result", out.String())
 	}
 }
+
+// With the transparency log on, its key must be pinned (config key, flag or
+// the Task's param); the PEM flag reaches the log client.
+func TestSignPinsTheLogKey(t *testing.T) {
+	t.Setenv("SIGSTORE_REKOR_PUBLIC_KEY", "")
+	args, _ := offlineSign(t)
+	args = append(args, "--config", "transparency.enabled=true", "--config", "transparency.url=http://127.0.0.1:1")
+	_, _, err := execute(t, args...)
+	if err == nil || !strings.Contains(err.Error(), "transparency.publickey") {
+		t.Fatalf("no log key: err = %v, want one naming transparency.publickey", err)
+	}
+	_, _, err = execute(t, append(args, "--rekor-public-key-pem", "not a key")...)
+	if err == nil || !strings.Contains(err.Error(), "--rekor-public-key") || !strings.Contains(err.Error(), "PEM") {
+		t.Fatalf("a bad PEM flag: err = %v, want one naming --rekor-public-key and the PEM", err)
+	}
+	_, _, err = execute(t, append(args, "--rekor-public-key-pem", "x", "--rekor-public-key", "y")...)
+	if exitCode(err) != 2 {
+		t.Errorf("both key flags: exit %d (%v), want 2", exitCode(err), err)
+	}
+}

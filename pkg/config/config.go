@@ -62,6 +62,8 @@ type Config struct {
 	Transparency struct {
 		Enabled bool
 		URL     string
+		// PublicKey is the log's PEM public key (transparency.publickey).
+		PublicKey string
 	}
 
 	AllowFailedTasks bool
@@ -307,7 +309,8 @@ var fields = map[string]field{
 		}
 		return nil
 	}},
-	KeyTransparencyURL: str(func(c *Config) *string { return &c.Transparency.URL }),
+	KeyTransparencyURL:       str(func(c *Config) *string { return &c.Transparency.URL }),
+	KeyTransparencyPublicKey: str(func(c *Config) *string { return &c.Transparency.PublicKey }),
 
 	KeyAllowFailedTasks: boolean(func(c *Config) *bool { return &c.AllowFailedTasks }),
 	KeyStrictDigests:    boolean(func(c *Config) *bool { return &c.StrictDigests }),

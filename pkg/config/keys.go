@@ -63,6 +63,9 @@ const (
 
 	KeyTransparencyEnabled = "transparency.enabled"
 	KeyTransparencyURL     = "transparency.url"
+	// chainseal: the PEM public key of the log at transparency.url, which
+	// its entries are checked against (never fetched from the log itself).
+	KeyTransparencyPublicKey = "transparency.publickey"
 
 	// chainseal: sign the artifacts of the tasks that succeeded even when a
 	// non-finally task failed (default: refuse to sign).

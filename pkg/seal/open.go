@@ -3,7 +3,9 @@ package seal
 import (
 	"context"
 	"fmt"
+	"log/slog"
 
+	"github.com/chainseal/chainseal/pkg/config"
 	"github.com/chainseal/chainseal/pkg/signing"
 	"github.com/chainseal/chainseal/pkg/storage"
 	"github.com/chainseal/chainseal/pkg/transparency/rekor"
@@ -15,8 +17,8 @@ type Setup struct {
 	Deps storage.Deps
 	// Secrets holds the signing key files (a mounted Secret or the API).
 	Secrets signing.Secrets
-	// RekorPublicKey pins the transparency log's key (PEM). When nil the
-	// key is fetched from the log.
+	// RekorPublicKey pins the transparency log's key (PEM), over
+	// transparency.publickey. The key is never fetched from the log.
 	RekorPublicKey []byte
 }
 
@@ -32,17 +34,30 @@ func Open(ctx context.Context, in Input, s Setup) (*Sealer, error) {
 	}
 	opts := []Option{WithLogger(log)}
 	if cfg.Transparency.Enabled {
-		ropts := []rekor.Option{rekor.WithLogger(log)}
-		if s.RekorPublicKey != nil {
-			ropts = append(ropts, rekor.WithPublicKey(s.RekorPublicKey))
-		} else {
-			ropts = append(ropts, rekor.WithPublicKeyFromLog())
-		}
-		tlog, err := rekor.New(cfg.Transparency.URL, ropts...)
+		tlog, err := openLog(cfg, s.RekorPublicKey, log)
 		if err != nil {
-			return nil, fmt.Errorf("transparency.url: %w", err)
+			return nil, err
 		}
 		opts = append(opts, WithTransparency(tlog))
 	}
 	return New(signers, backends, opts...), nil
+}
+
+// openLog is the Rekor client of transparency.url with the log's key pinned:
+// the flag's key, else transparency.publickey. Without one the run stops:
+// a key taken from the log would let the log vouch for itself.
+func openLog(cfg config.Config, flagKey []byte, log *slog.Logger) (*rekor.Client, error) {
+	key, from := flagKey, "--rekor-public-key"
+	if len(key) == 0 {
+		key, from = []byte(cfg.Transparency.PublicKey), config.KeyTransparencyPublicKey
+	}
+	if len(key) == 0 {
+		return nil, fmt.Errorf("%s is on but the log's public key is not pinned: set %s to the PEM key of %s (or pass --rekor-public-key, the Task's rekor-public-key param); chainseal does not trust the key a log serves",
+			config.KeyTransparencyEnabled, config.KeyTransparencyPublicKey, cfg.Transparency.URL)
+	}
+	tlog, err := rekor.New(cfg.Transparency.URL, rekor.WithLogger(log), rekor.WithPublicKey(key))
+	if err != nil {
+		return nil, fmt.Errorf("%s or %s: %w", config.KeyTransparencyURL, from, err)
+	}
+	return tlog, nil
 }

@@ -31,7 +31,8 @@ type Options struct {
 	Secret    string
 	// ServiceAccount's imagePullSecrets hold registry credentials.
 	ServiceAccount string
-	// RekorPublicKey pins the transparency log's key (PEM).
+	// RekorPublicKey pins the transparency log's key (PEM), over
+	// transparency.publickey.
 	RekorPublicKey []byte
 
 	// DryRun builds and plans but signs and stores nothing.
