@@ -68,6 +68,8 @@ type Config struct {
 
 	AllowFailedTasks bool
 	StrictDigests    bool
+	// Compat is chainseal.compat: whose defaults the keys not set took.
+	Compat string
 }
 
 // DefaultBuilderID names chainseal as the builder unless builder.id says otherwise.
@@ -98,13 +100,15 @@ func Defaults() map[string]string {
 		KeyKMSAuthKubernetesTokenPath: "/var/run/secrets/kubernetes.io/serviceaccount/token",
 		KeyFulcioAddress:              "https://fulcio.sigstore.dev",
 		KeyFulcioIssuer:               "https://oauth2.sigstore.dev/auth",
+		KeyCompat:                     CompatNone,
 	}
 }
 
-// Parse builds a Config from key/value pairs laid over Defaults. Every
-// problem is reported (not just the first), each naming the key.
+// Parse builds a Config from key/value pairs laid over the defaults of
+// their chainseal.compat mode (DefaultsFor). Every problem is reported (not
+// just the first), each naming the key.
 func Parse(values map[string]string) (Config, error) {
-	merged := Defaults()
+	merged := DefaultsFor(strings.TrimSpace(values[KeyCompat]))
 	for k, v := range values {
 		merged[k] = strings.TrimSpace(v)
 	}
@@ -314,4 +318,5 @@ var fields = map[string]field{
 
 	KeyAllowFailedTasks: boolean(func(c *Config) *bool { return &c.AllowFailedTasks }),
 	KeyStrictDigests:    boolean(func(c *Config) *bool { return &c.StrictDigests }),
+	KeyCompat:           oneOf(func(c *Config) *string { return &c.Compat }, CompatNone, CompatChains),
 }

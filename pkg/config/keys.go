@@ -73,6 +73,9 @@ const (
 	// chainseal: an invalid digest in a type-hinted result is an error
 	// instead of a reported, unsigned artifact.
 	KeyStrictDigests = "chainseal.strict-digests"
+	// chainseal: whose defaults the keys not set take: none (chainseal's)
+	// or chains (Tekton Chains', for verifiers of a migrated namespace).
+	KeyCompat = "chainseal.compat"
 )
 
 // Format names accepted by artifacts.*.format.
