@@ -245,6 +245,10 @@ func listOf(p func(*Config) *[]string, allowed ...string) field {
 // (this package cannot import it).
 func ProvenanceFormats() []string { return slices.Clone(provenanceFormats) }
 
+// Storages lists the backend names artifacts.*.storage accept (whether or
+// not a given chainseal binary has them built in: see storage.Names).
+func Storages() []string { return slices.Clone(storages) }
+
 var (
 	provenanceFormats = []string{FormatInToto, FormatSLSAv02, FormatSLSAv2alpha3, FormatSLSAv2alpha4, FormatTekton}
 	signers           = []string{SignerX509, SignerKMS, SignerPGP, SignerNone}
