@@ -9,6 +9,6 @@ func newRootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newVersionCommand(), newSignCommand(), newVerifyCommand())
+	root.AddCommand(newVersionCommand(), newSignCommand(), newVerifyCommand(), newMigrateCommand())
 	return root
 }

@@ -1,0 +1,185 @@
+package migrate
+
+import (
+	"context"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	tektonclient "github.com/tektoncd/pipeline/pkg/client/clientset/versioned"
+	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/client-go/kubernetes"
+)
+
+// Options say what to migrate from and to.
+type Options struct {
+	// ChainsNamespace holds chains-config and signing-secrets (default
+	// tekton-chains); FromFiles reads them from files instead.
+	ChainsNamespace string
+	FromFiles       []string
+	Stdin           io.Reader
+
+	// Namespaces are the tenant namespaces to set up.
+	Namespaces []string
+	// DryRun reads the cluster (when there is one) but writes nothing.
+	DryRun bool
+	// Overwrite replaces objects that exist and differ; without it such an
+	// object stops the migration before anything is written.
+	Overwrite bool
+	// PatchPipelines adds the chainseal finally task, from Bundle, to the
+	// Pipelines that lack it.
+	PatchPipelines bool
+	Bundle         string
+
+	// VaultRole is the Vault kubernetes auth role for a hashivault:// key;
+	// {namespace} is replaced. "" keeps Chains' Vault auth keys.
+	VaultRole string
+	// RekorPublicKey is the transparency log's PEM public key.
+	RekorPublicKey []byte
+	// Backends are the storage backends built into this chainseal.
+	Backends []string
+
+	// Kube and Tekton are the cluster's clients; nil offline (FromFiles
+	// with DryRun only).
+	Kube   kubernetes.Interface
+	Tekton tektonclient.Interface
+}
+
+// Validate checks the options that do not need the cluster. Its errors
+// name the flag that fixes them.
+func (o Options) Validate() error {
+	var errs []error
+	if len(o.Namespaces) == 0 {
+		errs = append(errs, errors.New("name the namespaces to set up with --namespace (repeatable)"))
+	}
+	for _, ns := range o.Namespaces {
+		if msgs := validation.IsDNS1123Label(ns); len(msgs) > 0 {
+			errs = append(errs, fmt.Errorf("--namespace %q: %s", ns, strings.Join(msgs, "; ")))
+		}
+		if ns == o.chainsNamespace() && len(o.FromFiles) == 0 {
+			errs = append(errs, fmt.Errorf("--namespace %s is the Chains namespace: name the tenant namespaces whose pipelines chainseal will seal", ns))
+		}
+	}
+	if o.PatchPipelines && o.Bundle == "" {
+		errs = append(errs, errors.New("--patch-pipelines needs --bundle, the chainseal Task's bundle (pinned by digest) that the finally task references"))
+	}
+	if o.Bundle != "" && !o.PatchPipelines {
+		errs = append(errs, errors.New("--bundle is used only with --patch-pipelines"))
+	}
+	if len(o.RekorPublicKey) > 0 {
+		if b, _ := pem.Decode(o.RekorPublicKey); b == nil || b.Type != "PUBLIC KEY" {
+			errs = append(errs, errors.New("--rekor-public-key: not a PEM public key (BEGIN PUBLIC KEY): get it with curl <transparency.url>/api/v1/log/publicKey and check it"))
+		}
+	}
+	if o.Kube == nil && (!o.DryRun || len(o.FromFiles) == 0) {
+		errs = append(errs, errors.New("no cluster to read the Chains installation from or to write to: pass --kubeconfig, or read files with --from-file and --dry-run"))
+	}
+	return errors.Join(errs...)
+}
+
+func (o Options) chainsNamespace() string {
+	if o.ChainsNamespace == "" {
+		return DefaultChainsNamespace
+	}
+	return o.ChainsNamespace
+}
+
+// Result is what a migration did, or with DryRun would do.
+type Result struct {
+	Source     Source
+	DryRun     bool
+	Namespaces []*Namespace
+}
+
+// Namespace is one tenant namespace's part of a migration.
+type Namespace struct {
+	*Translation
+	Changes []Change
+	// Pipelines is nil when there was no cluster to list them from.
+	Pipelines []Pipeline
+	// Bundle is the bundle patched Pipelines reference.
+	Bundle string
+}
+
+// Run reads the Chains installation, translates it for every namespace,
+// compares the result with the cluster, and (unless DryRun) writes it. It
+// writes nothing when any namespace fails to translate or holds an object
+// that differs and may not be replaced.
+func Run(ctx context.Context, o Options) (*Result, error) {
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
+	var src Source
+	var err error
+	if len(o.FromFiles) > 0 {
+		src, err = FromFiles(o.FromFiles, o.Stdin)
+	} else {
+		src, err = FromCluster(ctx, o.Kube, o.chainsNamespace())
+	}
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Source: src, DryRun: o.DryRun}
+	var conflicts []string
+	for _, ns := range o.Namespaces {
+		t, err := Translate(src, ns, TranslateOptions{
+			VaultRole: VaultRoleFor(o.VaultRole, ns), RekorPublicKey: o.RekorPublicKey, Backends: o.Backends,
+		})
+		if err != nil {
+			return nil, err
+		}
+		n := &Namespace{Translation: t, Bundle: o.Bundle}
+		objs, err := t.Objects()
+		if err != nil {
+			return nil, err
+		}
+		if n.Changes, err = plan(ctx, o.Kube, objs, o.Overwrite); err != nil {
+			return nil, err
+		}
+		for _, c := range n.Changes {
+			if c.Action == Conflict {
+				conflicts = append(conflicts, Describe(c.Object))
+			}
+		}
+		if o.Tekton != nil {
+			bundle := ""
+			if o.PatchPipelines {
+				bundle = o.Bundle
+			}
+			if n.Pipelines, err = pipelines(ctx, o.Tekton, ns, bundle); err != nil {
+				return nil, err
+			}
+		}
+		res.Namespaces = append(res.Namespaces, n)
+	}
+	if len(conflicts) > 0 && !o.DryRun {
+		return res, fmt.Errorf("nothing was written: %s exist and differ from what migrate would write; see them with --dry-run, and pass --overwrite to replace them",
+			strings.Join(conflicts, ", "))
+	}
+	if o.DryRun {
+		return res, nil
+	}
+	for _, n := range res.Namespaces {
+		if err := apply(ctx, o.Kube, n.Changes); err != nil {
+			return res, err
+		}
+		if err := patchPipelines(ctx, o.Tekton, n.Pipelines); err != nil {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+// Blocking counts the notes of every namespace that must be acted on
+// before the first run.
+func (r *Result) Blocking() int {
+	n := 0
+	for _, ns := range r.Namespaces {
+		n += len(ns.Blocking())
+		n += len(slices.DeleteFunc(slices.Clone(ns.Pipelines), func(p Pipeline) bool { return p.State == HasTask || p.State == Patch }))
+	}
+	return n
+}
