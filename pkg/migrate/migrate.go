@@ -6,10 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 
 	tektonclient "github.com/tektoncd/pipeline/pkg/client/clientset/versioned"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/client-go/kubernetes"
 )
@@ -102,6 +103,9 @@ type Namespace struct {
 	Pipelines []Pipeline
 	// Bundle is the bundle patched Pipelines reference.
 	Bundle string
+	// Missing says the namespace does not exist (nothing can be written
+	// there until it does).
+	Missing bool
 }
 
 // Run reads the Chains installation, translates it for every namespace,
@@ -123,7 +127,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		return nil, err
 	}
 	res := &Result{Source: src, DryRun: o.DryRun}
-	var conflicts []string
+	var conflicts, missing []string
 	for _, ns := range o.Namespaces {
 		t, err := Translate(src, ns, TranslateOptions{
 			VaultRole: VaultRoleFor(o.VaultRole, ns), RekorPublicKey: o.RekorPublicKey, Backends: o.Backends,
@@ -132,6 +136,13 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 			return nil, err
 		}
 		n := &Namespace{Translation: t, Bundle: o.Bundle}
+		if o.Kube != nil {
+			_, err := o.Kube.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
+			n.Missing = apierrors.IsNotFound(err) // another error (forbidden) shows when writing
+			if n.Missing {
+				missing = append(missing, ns)
+			}
+		}
 		objs, err := t.Objects()
 		if err != nil {
 			return nil, err
@@ -155,6 +166,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		}
 		res.Namespaces = append(res.Namespaces, n)
 	}
+	if len(missing) > 0 && !o.DryRun {
+		return res, fmt.Errorf("nothing was written: namespace %s does not exist: create it, or leave it out of --namespace", strings.Join(missing, ", "))
+	}
 	if len(conflicts) > 0 && !o.DryRun {
 		return res, fmt.Errorf("nothing was written: %s exist and differ from what migrate would write; see them with --dry-run, and pass --overwrite to replace them",
 			strings.Join(conflicts, ", "))
@@ -171,15 +185,4 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		}
 	}
 	return res, nil
-}
-
-// Blocking counts the notes of every namespace that must be acted on
-// before the first run.
-func (r *Result) Blocking() int {
-	n := 0
-	for _, ns := range r.Namespaces {
-		n += len(ns.Blocking())
-		n += len(slices.DeleteFunc(slices.Clone(ns.Pipelines), func(p Pipeline) bool { return p.State == HasTask || p.State == Patch }))
-	}
-	return n
 }

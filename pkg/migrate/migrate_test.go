@@ -30,6 +30,8 @@ import (
 // generate-key-pair k8s://tekton-chains/signing-secrets`.
 func chainsInstall() []runtime.Object {
 	return []runtime.Object{
+		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "team-a"}},
+		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "team-b"}},
 		&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: chainsConfigMapName, Namespace: DefaultChainsNamespace},
 			Data: map[string]string{"artifacts.oci.storage": "oci", "artifacts.taskrun.format": "in-toto", "artifacts.taskrun.storage": "tekton", "storage.pubsub.topic": "chains"}},
 		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: chainsSecretName, Namespace: DefaultChainsNamespace},
@@ -163,6 +165,30 @@ func TestRunNeverOverwritesUnasked(t *testing.T) {
 	}
 	if cm.Data[config.KeyCompat] != config.CompatChains || cm.Data[config.KeyPipelineRunFormat] != "" || cm.Labels["owner"] != "team-b" {
 		t.Errorf("overwritten ConfigMap = %+v", cm)
+	}
+}
+
+// A namespace that does not exist stops the migration before anything is
+// written; a dry run says so in the report.
+func TestRunNeedsTheNamespaces(t *testing.T) {
+	ctx := context.Background()
+	kube := kubefake.NewSimpleClientset(chainsInstall()...)
+	o := Options{Namespaces: []string{"team-a", "team-c"}, Backends: builtIn, Kube: kube}
+	if _, err := Run(ctx, o); err == nil || !strings.Contains(err.Error(), "namespace team-c does not exist") {
+		t.Fatalf("err = %v", err)
+	}
+	if _, err := kube.CoreV1().ConfigMaps("team-a").Get(ctx, config.DefaultConfigMapName, metav1.GetOptions{}); err == nil {
+		t.Error("team-a was written although team-c does not exist")
+	}
+	o.DryRun = true
+	res, err := Run(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var report bytes.Buffer
+	res.WriteReport(&report)
+	if !strings.Contains(report.String(), "namespace team-c\n  does not exist") {
+		t.Errorf("report:\n%s", report.String())
 	}
 }
 

@@ -34,6 +34,9 @@ func (r *Result) WriteReport(w io.Writer) {
 func (n *Namespace) writeReport(p func(string, ...any), dryRun bool) {
 	p("")
 	p("namespace %s", n.Namespace)
+	if n.Missing {
+		p("  does not exist: create it before migrating it")
+	}
 	p("  objects:")
 	for _, c := range n.Changes {
 		p("    %-9s %s%s", c.Action, Describe(c.Object), changeHint(c, dryRun))
