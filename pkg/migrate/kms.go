@@ -111,11 +111,11 @@ func (t *translator) vault() {
 	t.add(Note{Key: config.KeyKMSAuthKubernetesRole, Status: Added, Written: []string{config.KeyKMSAuthKubernetesRole}, Blocking: true,
 		Reason: fmt.Sprintf("chainseal logs in to Vault's kubernetes auth method (auth/kubernetes) with the token of ServiceAccount %s/chainseal", t.ns),
 		Todo: fmt.Sprintf(`create the Vault role, and a policy that lets it sign with transit key %[3]s:
-    vault policy write %[1]s - <<'EOF'
-    path "transit/sign/%[3]s" { capabilities = ["update"] }
-    path "transit/keys/%[3]s" { capabilities = ["read"] }
-    EOF
-    vault write auth/kubernetes/role/%[1]s bound_service_account_names=chainseal bound_service_account_namespaces=%[2]s policies=%[1]s ttl=10m`,
+  vault policy write %[1]s - <<'EOF'
+  path "transit/sign/%[3]s" { capabilities = ["update"] }
+  path "transit/keys/%[3]s" { capabilities = ["read"] }
+  EOF
+  vault write auth/kubernetes/role/%[1]s bound_service_account_names=chainseal bound_service_account_namespaces=%[2]s policies=%[1]s ttl=10m`,
 			t.o.VaultRole, t.ns, key)})
 }
 

@@ -78,13 +78,13 @@ func (n *Namespace) writeReport(p func(string, ...any), dryRun bool) {
 	if len(blocking) > 0 {
 		p("  before the first run:")
 		for i, note := range blocking {
-			p("    %d. %s%s", i+1, keyPrefix(note), note.Todo)
+			p("    %d. %s%s", i+1, keyPrefix(note), indent(note.Todo))
 		}
 	}
 	if len(other) > 0 {
 		p("  to check:")
 		for _, note := range other {
-			p("    - %s%s", keyPrefix(note), note.Todo)
+			p("    - %s%s", keyPrefix(note), indent(note.Todo))
 		}
 	}
 }
@@ -100,6 +100,9 @@ func (n *Namespace) carriedPlain() []string {
 	}
 	return out
 }
+
+// indent sets a todo's further lines (commands to run) under its first.
+func indent(s string) string { return strings.ReplaceAll(s, "\n", "\n       ") }
 
 func keyPrefix(n Note) string {
 	if n.Key == "" {
