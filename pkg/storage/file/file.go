@@ -8,9 +8,7 @@ package file
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -27,8 +25,10 @@ func init() {
 	})
 }
 
-// Backend writes files; every write is atomic (temp file and rename), so a
-// crash never leaves half a signature behind.
+// Backend writes files. Each attestation's (and image signature's)
+// directory is replaced as a whole (replaceDir): a crash, a re-run or two
+// runs at once never leave one run's payload beside another run's
+// signature, nor a stale transparency.json or cert.pem.
 type Backend struct{ dir string }
 
 // New makes a Backend rooted at dir.
@@ -83,36 +83,10 @@ func (b *Backend) write(dir string, files map[string][]byte, t *storage.Transpar
 		}
 		files["transparency.json"] = j
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := replaceDir(dir, files); err != nil {
 		return fmt.Errorf("file storage: %w", err)
 	}
-	for name, content := range files {
-		if len(content) == 0 {
-			continue
-		}
-		if err := writeAtomic(filepath.Join(dir, name), content); err != nil {
-			return fmt.Errorf("file storage: %w", err)
-		}
-	}
 	return nil
-}
-
-func writeAtomic(path string, content []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
-	if err != nil {
-		return err
-	}
-	_, werr := tmp.Write(content)
-	cerr := tmp.Close()
-	if err := errors.Join(werr, cerr); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }
 
 // safe makes one path element from untrusted text (names, formats).
