@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	tektonclient "github.com/tektoncd/pipeline/pkg/client/clientset/versioned"
@@ -47,6 +48,7 @@ type signOptions struct {
 	strict         bool
 	logFormat      string
 	serviceAccount string
+	timeout        time.Duration
 }
 
 func newSignCommand() *cobra.Command {
@@ -81,6 +83,7 @@ Run as a finally task (see tasks/chainseal.yaml), or from a workstation with
 	f.BoolVar(&o.dryRun, "dry-run", false, "print the unsigned statements, one JSON document per line, and sign and store nothing")
 	f.BoolVar(&o.strict, "strict", false, "fail on an invalid digest in a type-hinted result (chainseal.strict-digests)")
 	f.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
+	f.DurationVar(&o.timeout, "timeout", defaultTimeout, "deadline for the whole run (reading, signing, logging, storing); 0 for none. Each Kubernetes, KMS, registry and Rekor call also has its own timeout")
 	f.StringVar(&o.serviceAccount, "service-account", "chainseal", "ServiceAccount whose imagePullSecrets hold registry credentials (tried before $DOCKER_CONFIG; '' to skip)")
 	return cmd
 }
@@ -105,7 +108,7 @@ func (o *signOptions) run(ctx context.Context, stdout, stderr io.Writer) error {
 		OwnTaskRun: o.ownTaskRun, FromFiles: o.fromFiles,
 		ConfigMap: o.configMap, Config: pairs,
 		SecretDir: o.secretDir, Secret: o.secret, ServiceAccount: o.serviceAccount,
-		DryRun: o.dryRun, Log: log,
+		DryRun: o.dryRun, Log: log, Timeout: o.timeout,
 	}
 	if o.rekorPublicKey != "" && o.rekorKeyPEM != "" {
 		return usageError{errors.New("give the Rekor public key once: --rekor-public-key (a file) or --rekor-public-key-pem (PEM text)")}
@@ -174,12 +177,21 @@ func printCappedLists(w io.Writer, r *seal.Report) {
 	}
 }
 
+// defaultTimeout is sign's deadline unless --timeout says otherwise: well
+// under a PipelineRun's default hour, well over a burst's worst seal.
+const defaultTimeout = 10 * time.Minute
+
+// kubeCallTimeout bounds each Kubernetes API request (client-go has none by
+// default: a hung API server would hold the finally task).
+var kubeCallTimeout = 30 * time.Second
+
 func restConfig(kubeconfig string) (*rest.Config, error) {
 	rc, err := loadRESTConfig(kubeconfig)
 	if err != nil {
 		return nil, err
 	}
 	rc.UserAgent = "chainseal"
+	rc.Timeout = kubeCallTimeout
 	// One short-lived process making a burst of calls: client-go's default
 	// limit (5/s) would add 200 ms a call past the first ten.
 	rc.QPS, rc.Burst = 50, 100

@@ -12,10 +12,13 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	intoto "github.com/in-toto/attestation/go/v1"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -247,5 +250,63 @@ func TestSignPinsTheLogKey(t *testing.T) {
 	_, _, err = execute(t, append(args, "--rekor-public-key-pem", "x", "--rekor-public-key", "y")...)
 	if exitCode(err) != 2 {
 		t.Errorf("both key flags: exit %d (%v), want 2", exitCode(err), err)
+	}
+}
+
+// hungAPIServer is a Kubernetes API server that accepts requests and never
+// answers; it returns a kubeconfig for it.
+func hungAPIServer(t *testing.T) string {
+	t.Helper()
+	hang := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-hang:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(hang) })
+	kc := filepath.Join(t.TempDir(), "kubeconfig")
+	cfg := fmt.Sprintf("apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: %q}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n", srv.URL)
+	if err := os.WriteFile(kc, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return kc
+}
+
+// executeWithin runs the command line and fails the test if it has not
+// returned after d.
+func executeWithin(t *testing.T, d time.Duration, args ...string) error {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { _, _, err := execute(t, args...); done <- err }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(d):
+		t.Fatalf("chainseal %s still running after %s", strings.Join(args, " "), d)
+		return nil
+	}
+}
+
+// The whole of `chainseal sign` has a deadline (--timeout, the Task's
+// timeout param): a hung API server, KMS, registry or log ends the run with
+// an error naming the flag, not at Tekton's timeout.
+func TestSignStopsAtItsDeadline(t *testing.T) {
+	kc := hungAPIServer(t)
+	err := executeWithin(t, 10*time.Second, "sign", "--kubeconfig", kc, "-n", "payments", "--pipelinerun", "release-7q2xk", "--timeout", "1s")
+	if exitCode(err) != 1 || !strings.Contains(err.Error(), "within 1s") || !strings.Contains(err.Error(), "--timeout") {
+		t.Fatalf("exit %d: %v; want exit 1 saying sign did not finish within 1s (--timeout)", exitCode(err), err)
+	}
+}
+
+// Each Kubernetes call has its own timeout, under the run's deadline.
+func TestKubernetesCallsTimeOut(t *testing.T) {
+	defer func(d time.Duration) { kubeCallTimeout = d }(kubeCallTimeout)
+	kubeCallTimeout = 300 * time.Millisecond
+	kc := hungAPIServer(t)
+	err := executeWithin(t, 10*time.Second, "sign", "--kubeconfig", kc, "-n", "payments", "--pipelinerun", "release-7q2xk", "--timeout", "0")
+	if err == nil || !strings.Contains(err.Error(), "release-7q2xk") {
+		t.Fatalf("err = %v, want a timeout reading the PipelineRun", err)
 	}
 }

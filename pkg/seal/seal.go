@@ -64,6 +64,8 @@ type Sealer struct {
 	backends     []storage.Backend
 	transparency Transparency
 	log          *slog.Logger
+	// callTimeout bounds each call to a signer (loading included).
+	callTimeout time.Duration
 }
 
 // Option configures a Sealer.
@@ -75,11 +77,19 @@ func WithTransparency(t Transparency) Option { return func(s *Sealer) { s.transp
 // WithLogger logs one line per stage.
 func WithLogger(l *slog.Logger) Option { return func(s *Sealer) { s.log = l } }
 
+// WithCallTimeout bounds each call to a signer: loading it (a Vault login,
+// reading a KMS key) and each signature. The default is DefaultCallTimeout.
+func WithCallTimeout(d time.Duration) Option { return func(s *Sealer) { s.callTimeout = d } }
+
+// DefaultCallTimeout bounds one signer call unless WithCallTimeout says
+// otherwise.
+const DefaultCallTimeout = time.Minute
+
 // New makes a Sealer that stores in backends. A backend that is a
 // storage.Marker marks the objects whose attestations it stores once every
 // backend holds them.
 func New(signers SignerSource, backends []storage.Backend, opts ...Option) *Sealer {
-	s := &Sealer{signers: signers, backends: slices.Clone(backends), log: slog.New(slog.DiscardHandler)}
+	s := &Sealer{signers: signers, backends: slices.Clone(backends), log: slog.New(slog.DiscardHandler), callTimeout: DefaultCallTimeout}
 	slices.SortStableFunc(s.backends, func(a, b storage.Backend) int {
 		return cmp.Compare(writesLast(a), writesLast(b))
 	})
@@ -179,7 +189,7 @@ func (s *Sealer) sign(ctx context.Context, in Input, rep *Report) (storage.Batch
 	start := time.Now()
 	var b storage.Batch
 	for _, u := range in.Statements {
-		signer, err := s.signers.Signer(ctx, u.Signer)
+		signer, err := s.signer(ctx, u.Signer)
 		if err != nil {
 			return b, err
 		}
@@ -188,11 +198,13 @@ func (s *Sealer) sign(ctx context.Context, in Input, rep *Report) (storage.Batch
 			Subjects: u.Subjects, PublicKey: signer.PublicKeyPEM(), Destinations: u.Storage,
 		}
 		if u.PayloadType == "" {
-			if a.Signature, err = signer.SignBlob(ctx, u.Payload); err != nil {
+			if a.Signature, err = bounded(ctx, s.callTimeout, func(ctx context.Context) ([]byte, error) { return signer.SignBlob(ctx, u.Payload) }); err != nil {
 				return b, fmt.Errorf("signing %s (%s) with %s: %w", u.Object, u.Format, signer.Description(), err)
 			}
 		} else {
-			env, err := signer.SignEnvelope(ctx, u.PayloadType, u.Payload)
+			env, err := bounded(ctx, s.callTimeout, func(ctx context.Context) (*signing.Envelope, error) {
+				return signer.SignEnvelope(ctx, u.PayloadType, u.Payload)
+			})
 			if err != nil {
 				return b, fmt.Errorf("signing %s (%s) with %s: %w", u.Object, u.Format, signer.Description(), err)
 			}
@@ -207,11 +219,11 @@ func (s *Sealer) sign(ctx context.Context, in Input, rep *Report) (storage.Batch
 		b.Attestations = append(b.Attestations, a)
 	}
 	for _, u := range in.Images {
-		signer, err := s.signers.Signer(ctx, u.Signer)
+		signer, err := s.signer(ctx, u.Signer)
 		if err != nil {
 			return b, err
 		}
-		sig, err := signer.SignBlob(ctx, u.Payload)
+		sig, err := bounded(ctx, s.callTimeout, func(ctx context.Context) ([]byte, error) { return signer.SignBlob(ctx, u.Payload) })
 		if err != nil {
 			return b, fmt.Errorf("signing image %s with %s: %w", u.Image, signer.Description(), err)
 		}

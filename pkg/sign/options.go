@@ -2,6 +2,7 @@ package sign
 
 import (
 	"log/slog"
+	"time"
 
 	tektonclient "github.com/tektoncd/pipeline/pkg/client/clientset/versioned"
 	"k8s.io/client-go/kubernetes"
@@ -37,6 +38,9 @@ type Options struct {
 
 	// DryRun builds and plans but signs and stores nothing.
 	DryRun bool
+	// Timeout bounds the whole run (--timeout); zero means none. Each
+	// network client has its own per-call timeout under it.
+	Timeout time.Duration
 
 	// Kube and Tekton are the cluster's clients; nil offline.
 	Kube   kubernetes.Interface

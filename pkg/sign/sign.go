@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/chainseal/chainseal/pkg/config"
@@ -29,9 +30,23 @@ type Outcome struct {
 	Report *seal.Report
 }
 
-// Run seals one PipelineRun. On error the Outcome still says how far it
-// got (the Report lists what was stored).
+// Run seals one PipelineRun within o.Timeout. On error the Outcome still
+// says how far it got (the Report lists what was stored).
 func Run(ctx context.Context, o Options) (*Outcome, error) {
+	if o.Timeout <= 0 {
+		return run(ctx, o)
+	}
+	deadline := fmt.Errorf("chainseal sign did not finish within %s (--timeout)", o.Timeout)
+	ctx, cancel := context.WithTimeoutCause(ctx, o.Timeout, deadline)
+	defer cancel()
+	out, err := run(ctx, o)
+	if err != nil && context.Cause(ctx) == deadline && !strings.Contains(err.Error(), deadline.Error()) {
+		err = fmt.Errorf("%w: %w", deadline, err)
+	}
+	return out, err
+}
+
+func run(ctx context.Context, o Options) (*Outcome, error) {
 	log := o.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)

@@ -186,3 +186,14 @@ func (l *logLines) String() string {
 func (l *logLines) logger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
+
+// pushDigest is a digest reference in reg for an image never pushed (for
+// registries that only stall).
+func pushDigest(t testing.TB, reg string) name.Digest {
+	t.Helper()
+	d, err := name.NewDigest(reg + "/app@sha256:" + strings.Repeat("ab", 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}

@@ -62,6 +62,9 @@ func New(opts ...Option) (*Backend, error) {
 		t.ResponseHeaderTimeout = o.timeout
 		b.transport = t
 	}
+	if o.timeout > 0 {
+		b.transport = deadlineTransport{inner: b.transport, timeout: o.timeout}
+	}
 	return b, nil
 }
 

@@ -81,8 +81,10 @@ func WithRetryBackoff(b remote.Backoff) Option {
 	return func(o *options) { o.backoff = b }
 }
 
-// WithRequestTimeout bounds the wait for a registry's response headers, so a
-// hung registry is retried instead of waited on forever.
+// WithRequestTimeout bounds each registry request, from sending it to
+// reading the last byte of its response (30 s by default), so a registry
+// that hangs, before its headers or in the middle of a body, is retried
+// instead of waited on forever.
 func WithRequestTimeout(d time.Duration) Option {
 	return func(o *options) { o.timeout = d }
 }

@@ -3,6 +3,8 @@ package rekor_test
 import (
 	"context"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -63,3 +65,32 @@ func TestUnavailableLog(t *testing.T) {
 // TestUnavailableThenBack: a proxy in front of the real Rekor answers 503
 // twice; the upload is retried and succeeds. Answering 503 for good gives a
 // clear error, and a re-run after that completes.
+
+// A log that accepts connections and never answers is given up on at the
+// per-call timeout (search and upload), not waited on.
+func TestHungLogTimesOut(t *testing.T) {
+	hang := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-hang:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	defer close(hang)
+	c, err := rekor.New(srv.URL, rekor.WithPublicKey(newTestKey(t).pubPEM), rekor.WithTimeout(300*time.Millisecond), rekor.WithRetries(0, time.Millisecond, time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := storage.Batch{Attestations: []storage.Attestation{newTestKey(t).attestation(t, randomDigest(t))}}
+	done := make(chan error, 1)
+	go func() { done <- c.Log(context.Background(), &b) }()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), srv.URL) {
+			t.Errorf("err = %v, want a timeout naming the log", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Log still waiting on a hung log after 10s, with a 300ms timeout")
+	}
+}
