@@ -77,7 +77,7 @@ Run as a finally task (see tasks/chainseal.yaml), or from a workstation with
 	f.StringVar(&o.configMap, "config-map", config.DefaultConfigMapName, "ConfigMap with chains-config keys in the run's namespace ('' for none)")
 	f.StringVar(&o.secretDir, "secret-dir", "", "directory with the signing key files (a mounted Secret); default: read --secret through the API")
 	f.StringVar(&o.secret, "secret", signing.DefaultSecretName, "Secret with the signing key files in the run's namespace")
-	f.StringVar(&o.resultsDir, "results-dir", "/tekton/results", "where to write the Task results ('' for none)")
+	f.StringVar(&o.resultsDir, "results-dir", defaultResultsDir(), "where to write the Task results ('' for none; default: "+tektonResultsDir+" in a Tekton step, else none)")
 	f.StringVar(&o.rekorPublicKey, "rekor-public-key", os.Getenv("SIGSTORE_REKOR_PUBLIC_KEY"), "PEM file of the Rekor log's public key, to check its proofs, over transparency.publickey (default: $SIGSTORE_REKOR_PUBLIC_KEY); the key is never fetched from the log")
 	f.StringVar(&o.rekorKeyPEM, "rekor-public-key-pem", "", "the Rekor log's public key as PEM text (the Task's rekor-public-key param), over transparency.publickey")
 	f.BoolVar(&o.dryRun, "dry-run", false, "print the unsigned statements, one JSON document per line, and sign and store nothing")
@@ -175,6 +175,18 @@ func printCappedLists(w io.Writer, r *seal.Report) {
 			fmt.Fprintln(w, item)
 		}
 	}
+}
+
+// tektonResultsDir is where a Tekton step's results go.
+var tektonResultsDir = "/tekton/results"
+
+// defaultResultsDir is tektonResultsDir in a Tekton step (where it exists)
+// and none elsewhere: a workstation run has no Task results to write.
+func defaultResultsDir() string {
+	if fi, err := os.Stat(tektonResultsDir); err == nil && fi.IsDir() {
+		return tektonResultsDir
+	}
+	return ""
 }
 
 // defaultTimeout is sign's deadline unless --timeout says otherwise: well

@@ -310,3 +310,32 @@ func TestKubernetesCallsTimeOut(t *testing.T) {
 		t.Fatalf("err = %v, want a timeout reading the PipelineRun", err)
 	}
 }
+
+// `chainseal sign` on a workstation (no /tekton/results) writes no Task
+// results and says nothing about them: --results-dir defaults to none
+// outside a Tekton step.
+func TestSignOnAWorkstationWritesNoResults(t *testing.T) {
+	args, _ := offlineSign(t)
+	_, stderr, err := execute(t, args...)
+	if err != nil {
+		t.Fatalf("exit %d: %v", exitCode(err), err)
+	}
+	if strings.Contains(stderr, "results") {
+		t.Errorf("a workstation run talks about Task results:\n%s", stderr)
+	}
+}
+
+// In a Tekton step (where /tekton/results exists) the results go there
+// without the flag.
+func TestSignInATektonStepWritesResults(t *testing.T) {
+	defer func(d string) { tektonResultsDir = d }(tektonResultsDir)
+	tektonResultsDir = t.TempDir()
+	args, _ := offlineSign(t)
+	if _, _, err := execute(t, args...); err != nil {
+		t.Fatalf("exit %d: %v", exitCode(err), err)
+	}
+	got, err := os.ReadFile(filepath.Join(tektonResultsDir, "SIGNED_SUBJECTS"))
+	if err != nil || !strings.HasPrefix(string(got), "registry.example/payments/api") {
+		t.Errorf("SIGNED_SUBJECTS = %q, %v", got, err)
+	}
+}
