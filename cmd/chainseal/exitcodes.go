@@ -1,7 +1,8 @@
 package main
 
-// exitNoArtifacts is the exit code when the run named nothing to sign: not
-// a failure of chainseal, but distinct from success so a pipeline can tell.
+// exitNoArtifacts is the exit code when the run named nothing to sign and
+// chainseal.no-artifacts is fail: not a failure of chainseal, but distinct
+// from one. (By default such a run succeeds: exit 0.)
 const exitNoArtifacts = 3
 
 type noArtifactsError struct{ error }

@@ -132,7 +132,7 @@ func (o *signOptions) run(ctx context.Context, stdout, stderr io.Writer) error {
 
 	out, err := sign.Run(ctx, opts)
 	if errors.Is(err, sign.ErrNothingToSign) {
-		return noArtifactsError{err}
+		return o.nothingToSign(stdout, log, out.Config, err)
 	}
 	if o.dryRun && err == nil {
 		for _, s := range out.Input.Statements {
@@ -156,6 +156,22 @@ func (o *signOptions) run(ctx context.Context, stdout, stderr io.Writer) error {
 		// PipelineRun, over a result: warn instead.
 		if err := writeResults(o.resultsDir, out.Report.Results()); err != nil {
 			log.Warn("sealed, but the Task results were not written", "error", err.Error())
+		}
+	}
+	return nil
+}
+
+// nothingToSign is the end of a run that names no artifacts: exit 3 with
+// chainseal.no-artifacts: fail, else success with every result written
+// empty. A pipeline that builds nothing does not fail because of its signer.
+func (o *signOptions) nothingToSign(stdout io.Writer, log *slog.Logger, cfg config.Config, err error) error {
+	if cfg.NoArtifacts == config.NoArtifactsFail {
+		return noArtifactsError{fmt.Errorf("%w (%s: %s)", err, config.KeyNoArtifacts, config.NoArtifactsFail)}
+	}
+	fmt.Fprintf(stdout, "nothing was signed: %v\n(%s: %s; set it to %s to fail the run instead)\n", err, config.KeyNoArtifacts, config.NoArtifactsSucceed, config.NoArtifactsFail)
+	if o.resultsDir != "" && !o.dryRun {
+		if err := writeResults(o.resultsDir, (&seal.Report{}).Results()); err != nil {
+			log.Warn("the Task results were not written", "error", err.Error())
 		}
 	}
 	return nil

@@ -119,12 +119,38 @@ func TestSignDryRunPrintsValidStatementsAndSignsNothing(t *testing.T) {
 	}
 }
 
-func TestSignNoArtifactsExitsWithItsOwnCode(t *testing.T) {
+// A pipeline that builds nothing (lint, tests, docs) must not fail because
+// of its signer: by default (chainseal.no-artifacts: succeed) the finally
+// task succeeds, signs and marks nothing, says so, and writes every
+// declared result, empty.
+func TestSignNoArtifactsSucceedsByDefault(t *testing.T) {
 	r := tektontest.NewRun("payments", "docs-only")
 	r.Add(tektontest.Task{Name: "lint", Steps: []string{"lint"}})
-	_, _, err := execute(t, append([]string{"sign", "--dry-run"}, writeRun(t, r)...)...)
-	if exitCode(err) != exitNoArtifacts || !strings.Contains(err.Error(), "nothing was signed") {
-		t.Fatalf("want exit %d saying nothing was signed, got %d: %v", exitNoArtifacts, exitCode(err), err)
+	results := t.TempDir()
+	out, _, err := execute(t, append([]string{"sign", "--results-dir", results, "--config", "artifacts.oci.signer=none"}, writeRun(t, r)...)...)
+	if err != nil {
+		t.Fatalf("exit %d: %v; want 0 for a run that names no artifacts", exitCode(err), err)
+	}
+	if !strings.Contains(out, "nothing was signed") || !strings.Contains(out, "chainseal.no-artifacts") {
+		t.Errorf("stdout does not say nothing was signed, and which key changes that:\n%s", out)
+	}
+	for _, k := range []string{"ATTESTATION_DIGEST", "ATTESTATION_REF", "REKOR_LOG_INDEX", "REKOR_UUID", "SIGNED_SUBJECTS"} {
+		if b, err := os.ReadFile(filepath.Join(results, k)); err != nil || len(b) != 0 {
+			t.Errorf("result %s = %q, %v; want it written, empty", k, b, err)
+		}
+	}
+}
+
+// A team whose pipelines must produce something sets
+// chainseal.no-artifacts: fail and gets exit 3, distinct from a failure.
+func TestSignNoArtifactsFailsWhenConfigured(t *testing.T) {
+	r := tektontest.NewRun("payments", "docs-only")
+	r.Add(tektontest.Task{Name: "lint", Steps: []string{"lint"}})
+	for _, dry := range []string{"--dry-run", "--dry-run=false"} {
+		_, _, err := execute(t, append([]string{"sign", dry, "--results-dir", "", "--config", "chainseal.no-artifacts=fail"}, writeRun(t, r)...)...)
+		if exitCode(err) != exitNoArtifacts || !strings.Contains(err.Error(), "nothing was signed") {
+			t.Fatalf("%s: want exit %d saying nothing was signed, got %d: %v", dry, exitNoArtifacts, exitCode(err), err)
+		}
 	}
 }
 

@@ -68,6 +68,8 @@ type Config struct {
 
 	AllowFailedTasks bool
 	StrictDigests    bool
+	// NoArtifacts is chainseal.no-artifacts: succeed or fail.
+	NoArtifacts string
 	// Compat is chainseal.compat: whose defaults the keys not set took.
 	Compat string
 }
@@ -101,6 +103,7 @@ func Defaults() map[string]string {
 		KeyFulcioAddress:              "https://fulcio.sigstore.dev",
 		KeyFulcioIssuer:               "https://oauth2.sigstore.dev/auth",
 		KeyCompat:                     CompatNone,
+		KeyNoArtifacts:                NoArtifactsSucceed,
 	}
 }
 
@@ -323,4 +326,5 @@ var fields = map[string]field{
 	KeyAllowFailedTasks: boolean(func(c *Config) *bool { return &c.AllowFailedTasks }),
 	KeyStrictDigests:    boolean(func(c *Config) *bool { return &c.StrictDigests }),
 	KeyCompat:           oneOf(func(c *Config) *string { return &c.Compat }, CompatNone, CompatChains),
+	KeyNoArtifacts:      oneOf(func(c *Config) *string { return &c.NoArtifacts }, NoArtifactsSucceed, NoArtifactsFail),
 }

@@ -73,6 +73,9 @@ const (
 	// chainseal: an invalid digest in a type-hinted result is an error
 	// instead of a reported, unsigned artifact.
 	KeyStrictDigests = "chainseal.strict-digests"
+	// chainseal: what a run that names no artifacts (or whose signers are
+	// all none) does: succeed (exit 0, nothing signed) or fail (exit 3).
+	KeyNoArtifacts = "chainseal.no-artifacts"
 	// chainseal: whose defaults the keys not set take: none (chainseal's)
 	// or chains (Tekton Chains', for verifiers of a migrated namespace).
 	KeyCompat = "chainseal.compat"
@@ -119,4 +122,10 @@ const (
 const (
 	EncodingDSSE           = "dsse"
 	EncodingSigstoreBundle = "sigstore-bundle"
+)
+
+// What a run with nothing to sign does (chainseal.no-artifacts).
+const (
+	NoArtifactsSucceed = "succeed"
+	NoArtifactsFail    = "fail"
 )

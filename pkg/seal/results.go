@@ -35,9 +35,11 @@ const (
 )
 
 // Results are the Task results chainseal writes, each one line per item
-// and all of them within Tekton's result size limit.
+// and all of them within Tekton's result size limit. Every result the Task
+// declares is there, empty when it does not apply (no transparency log,
+// nothing signed), so a pipeline that reads one never finds it missing.
 func (r *Report) Results() map[string]string {
-	out := map[string]string{}
+	out := map[string]string{ResultAttestationDigest: "", ResultRekorLogIndex: "", ResultRekorUUID: ""}
 	for k, list := range r.Lists() {
 		out[k] = listResult(list)
 	}

@@ -119,3 +119,13 @@ func TestAResultValueCannotInjectLines(t *testing.T) {
 		}
 	}
 }
+
+// Every declared result is written, empty when it does not apply.
+func TestEveryResultIsThereEvenEmpty(t *testing.T) {
+	res := (&Report{}).Results()
+	for _, k := range []string{ResultAttestationDigest, ResultAttestationRef, ResultRekorLogIndex, ResultRekorUUID, ResultSignedSubjects} {
+		if v, ok := res[k]; !ok || v != "" {
+			t.Errorf("%s = %q (present %v), want present and empty", k, v, ok)
+		}
+	}
+}
