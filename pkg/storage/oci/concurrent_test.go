@@ -2,11 +2,17 @@ package oci_test
 
 import (
 	"context"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/registry"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/chainseal/chainseal/pkg/storage"
@@ -91,5 +97,50 @@ func TestOneDigestInTwoRepositoriesIsOneTag(t *testing.T) {
 	}
 	if l := log.String(); strings.Contains(l, "writing again") || strings.Contains(l, "tag moved") {
 		t.Errorf("the two writes to one tag raced inside one Store:\n%s", l)
+	}
+}
+
+// contendedRegistry answers the next manifest PUTs as docker-registry does
+// when another writer is committing the same blob at that moment (two
+// image signatures of one digest share their payload blob).
+type contendedRegistry struct {
+	reg     http.Handler
+	failing atomic.Int32
+}
+
+func (c *contendedRegistry) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/manifests/") && c.failing.Add(-1) >= 0 {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		io.WriteString(w, `{"errors":[{"code":"DIGEST_INVALID","message":"provided digest did not match uploaded content"},{"code":"MANIFEST_BLOB_UNKNOWN","message":"blob unknown to registry","detail":"sha256:db1e"}]}`)
+		return
+	}
+	c.reg.ServeHTTP(w, r)
+}
+
+// A write that meets another writer's blob commit is contention, retried
+// like a moved tag, not a failure of the run.
+func TestBlobContentionIsRetried(t *testing.T) {
+	c := &contendedRegistry{reg: registry.New(registry.Logger(log.New(io.Discard, "", 0)))}
+	srv := httptest.NewServer(c)
+	defer srv.Close()
+	reg := strings.TrimPrefix(srv.URL, "http://")
+	repo, d := pushRandom(t, reg+"/app")
+	k := newTestKey(t)
+	b, err := oci.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.failing.Store(2)
+	if _, err := b.Store(context.Background(), storage.Batch{
+		Attestations: []storage.Attestation{k.attestation(t, repo, mustHash(t, d), "1")},
+		Images:       []storage.ImageSignature{k.imageSignature(t, d)},
+	}); err != nil {
+		t.Fatalf("Store after two contended manifest PUTs: %v", err)
+	}
+	for _, tag := range []string{attTag(repo, d), sigTag(repo, d)} {
+		if n := len(layers(t, tag)); n != 1 {
+			t.Errorf("%s has %d layers, want 1", tag, n)
+		}
 	}
 }

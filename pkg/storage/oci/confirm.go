@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"time"
+
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 )
 
 // maxWrites bounds how often one record is written while concurrent writers
@@ -44,6 +46,9 @@ func (b *Backend) writeConfirmed(ctx context.Context, what string, present func(
 		case errors.Is(err, errTagMoved):
 			b.o.log.Debug("oci: the tag moved before it was written; reading it again", "what", what)
 			err = pause(ctx, jitter(took))
+		case contended(err):
+			b.o.log.Info("oci: the registry was committing the same blob for another writer; writing again", "what", what, "error", err.Error())
+			err = pause(ctx, jitter(took))
 		case err == nil:
 			wrote = true
 			// A competitor's check-then-move is a small part of a write.
@@ -71,4 +76,25 @@ func pause(ctx context.Context, d time.Duration) error {
 	case <-t.C:
 		return nil
 	}
+}
+
+// contended reports whether a write failed because another writer was
+// committing one of its blobs at that moment: docker-registry answers a
+// manifest that names a blob being committed concurrently (two image
+// signatures of one digest share their payload blob) with DIGEST_INVALID
+// or MANIFEST_BLOB_UNKNOWN, and an upload of it with BLOB_UPLOAD_*. Writing
+// again finds the blob there, or uploads it again.
+func contended(err error) bool {
+	var te *transport.Error
+	if !errors.As(err, &te) {
+		return false
+	}
+	for _, d := range te.Errors {
+		switch d.Code {
+		case transport.DigestInvalidErrorCode, transport.ManifestBlobUnknownErrorCode, transport.BlobUnknownErrorCode,
+			transport.BlobUploadInvalidErrorCode, transport.BlobUploadUnknownErrorCode:
+			return true
+		}
+	}
+	return false
 }

@@ -2,6 +2,7 @@ package oci
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -133,9 +134,11 @@ func (b *Backend) Store(ctx context.Context, batch storage.Batch) (storage.Recei
 		}
 	}
 	if werr != nil {
+		// The first failure in batch order, not in time; but not a job
+		// cancelled because another failed (its error quotes that one).
 		for _, e := range errs {
-			if e != nil {
-				return r, e // the first failure in batch order, not in time
+			if e != nil && (e == werr || !errors.Is(e, werr)) {
+				return r, e
 			}
 		}
 		return r, werr
