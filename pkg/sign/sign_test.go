@@ -3,9 +3,16 @@ package sign
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
+
+	tektonclient "github.com/tektoncd/pipeline/pkg/client/clientset/versioned"
+	"k8s.io/client-go/rest"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -85,5 +92,36 @@ func TestRunWithoutArtifactsIsNothingToSign(t *testing.T) {
 func TestRunNeedsARunToRead(t *testing.T) {
 	if _, err := Run(context.Background(), Options{Namespace: "payments", PipelineRun: "x"}); err == nil {
 		t.Fatal("ran without an API or files")
+	}
+}
+
+// Run as a library keeps its deadline too: a hung API server ends the run
+// at Options.Timeout with an error naming --timeout.
+func TestRunStopsAtItsDeadline(t *testing.T) {
+	hang := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-hang:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	defer close(hang)
+	tk, err := tektonclient.NewForConfig(&rest.Config{Host: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := Run(context.Background(), Options{Namespace: "payments", PipelineRun: "release-7q2xk", Tekton: tk, Timeout: 300 * time.Millisecond})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "--timeout") || !strings.Contains(err.Error(), "300ms") {
+			t.Errorf("err = %v, want one saying sign did not finish within 300ms (--timeout)", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run still waiting on a hung API server after 10s, with a 300ms timeout")
 	}
 }
