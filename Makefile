@@ -27,12 +27,14 @@ stack-down:
 ## Two tiers: `go test ./...` runs the unit tests in seconds with no stack;
 ## files tagged `stack` (named *_stack_test.go, and test/e2e) need the real
 ## local stack or the tools it builds; `make test` runs both.
+## The tests run inside the stack's network namespace (test/stack/exec);
+## go vet, outside it, first fetches every module they need.
 ## The Chains compatibility test is its own module (test/compat/run).
 test: stack-up
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	go vet ./...
 	go vet -tags stack ./...
-	go test $(GO_TEST_FLAGS) ./...
+	test/stack/exec go test $(GO_TEST_FLAGS) ./...
 	test/compat/run -count=1
 	$(MAKE) fuzz
 
@@ -47,8 +49,10 @@ fuzz:
 	done
 
 ## demo: the real local stack, a signed pipeline, verified by cosign and rekor-cli.
+## Built outside the stack's network namespace (modules), run inside it.
 demo: stack-up
-	go run ./test/demo
+	go build -o bin/demo ./test/demo
+	test/stack/exec bin/demo
 
 ## bundle: ko builds and pushes the image, and the Task goes out as a Tekton
 ## bundle to BUNDLE_REPO (default: the local stack's registry; then the stack
@@ -56,7 +60,9 @@ demo: stack-up
 ## See docs/release.md.
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 bundle: $(if $(BUNDLE_REPO),,stack-up)
-	SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) go run ./cmd/bundle
+	go mod download
+	go build -o bin/bundle ./cmd/bundle
+	SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) $(if $(BUNDLE_REPO),,test/stack/exec) bin/bundle
 
 ## bench: chainseal against the Tekton Chains v0.26.0 controller on the real
 ## local stack (test/bench, ~30 min; the first run also builds Chains, ~8 min).

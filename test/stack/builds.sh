@@ -1,0 +1,97 @@
+# How each build of components.sh is made: build_<name> DIR leaves the
+# build's files in DIR. Sourced by test/stack/build.
+
+build_apt() {
+  local missing sudo=
+  missing=$(apt_missing) && return 0
+  [ "$(id -u)" -eq 0 ] || sudo=sudo
+  log "apt-get install $missing"
+  $sudo apt-get update -qq >/dev/null
+  # shellcheck disable=SC2086
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null
+  # The packages start system services we do not use; ours run privately.
+  local s
+  for s in mariadb redis-server docker-registry containerd; do
+    $sudo service "$s" stop >/dev/null 2>&1 || true
+  done
+}
+
+# go_install DIR PKG@VERSION...: go install into DIR.
+go_install() {
+  local dir=$1; shift
+  GOBIN=$dir go install -trimpath -ldflags='-s -w' "$@"
+}
+
+# module_dir MODULE@VERSION: the module's directory in the module cache.
+module_dir() {
+  GOFLAGS=-mod=mod go mod download -json "$1" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p'
+}
+
+build_crane() { go_install "$1" "github.com/google/go-containerregistry/cmd/crane@$CRANE_VERSION"; }
+build_ko() { go_install "$1" "github.com/google/ko@$KO_VERSION"; }
+build_cosign() { go_install "$1" "github.com/sigstore/cosign/v2/cmd/cosign@$COSIGN_VERSION"; }
+build_rekor() {
+  go_install "$1" "github.com/sigstore/rekor/cmd/rekor-server@$REKOR_VERSION" "github.com/sigstore/rekor/cmd/rekor-cli@$REKOR_VERSION"
+}
+
+build_trillian() {
+  go_install "$1" "github.com/google/trillian/cmd/trillian_log_server@$TRILLIAN_VERSION" \
+    "github.com/google/trillian/cmd/trillian_log_signer@$TRILLIAN_VERSION" \
+    "github.com/google/trillian/cmd/createtree@$TRILLIAN_VERSION"
+  # The schema MariaDB is loaded with ships in the trillian module.
+  cp "$(module_dir "github.com/google/trillian@$TRILLIAN_VERSION")/storage/mysql/schema/storage.sql" "$1/storage.sql"
+}
+
+# kube and etcd build from our tools module (k8s.io/kubernetes replaces its
+# staging modules, so `go install` cannot build it). The -X flags make the
+# binaries report their version instead of v0.0.0-master.
+build_kube() {
+  local minor=${KUBE_VERSION#v1.}; minor=${minor%%.*}
+  local ld="-s -w" p
+  for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    ld="$ld -X $p.gitVersion=$KUBE_VERSION -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitTreeState=clean"
+  done
+  (cd "$STACK_DIR/tools/kube" && go build -trimpath -ldflags "$ld" -o "$1/" \
+      k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
+      k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kubectl)
+}
+
+build_etcd() {
+  (cd "$STACK_DIR/tools/kube" && go build -trimpath -ldflags '-s -w' -o "$1/etcd" go.etcd.io/etcd/server/v3)
+}
+
+build_vault() {
+  (cd "$STACK_DIR/tools/vault" && go build -trimpath -ldflags '-s -w' -o "$1/vault" github.com/hashicorp/vault)
+}
+
+# tkn's go.mod has a replace directive, so it builds from our tools module.
+build_tkn() {
+  (cd "$STACK_DIR/tools/tkn" && go build -trimpath \
+      -ldflags "-s -w -X github.com/tektoncd/cli/pkg/cmd/version.clientVersion=${TKN_VERSION#v}" \
+      -o "$1/tkn" github.com/tektoncd/cli/cmd/tkn)
+}
+
+# Tekton Pipelines: the controller and the resolvers (processes of the
+# stack), the four programs Tekton puts in pods (static, as ko builds them;
+# up pushes each as a one-layer image), and the CRDs of config/300-crds.
+build_tekton() {
+  local p pkgs=()
+  for p in controller resolvers entrypoint nop sidecarlogresults workingdirinit; do pkgs+=("github.com/tektoncd/pipeline/cmd/$p"); done
+  (cd "$STACK_DIR/tools/tekton" && CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o "$1/" "${pkgs[@]}")
+  local mod; mod=$(cd "$STACK_DIR/tools/tekton" && go list -m -f '{{.Dir}}' github.com/tektoncd/pipeline)
+  [ -d "$mod/config/300-crds" ] || die "tekton CRDs not found in $mod"
+  mkdir -p "$1/crds" && cp "$mod"/config/300-crds/*.yaml "$1/crds/"
+}
+
+# The pod sandbox ("pause") image's program, from the kubernetes module's
+# source, static, as the upstream image has it.
+build_pause() {
+  local src; src=$(module_dir "k8s.io/kubernetes@$KUBE_VERSION")/build/pause/linux/pause.c
+  gcc -Os -static -Wall -DVERSION="$PAUSE_VERSION" -o "$1/pause" "$src"
+  strip "$1/pause" 2>/dev/null || true
+}
+
+# Tekton Chains' controller, for the benchmark (test/bench/run).
+build_chains() {
+  (cd "$REPO_DIR/test/bench/tools/chains" && go build -trimpath -ldflags '-s -w' -o "$1/controller" github.com/tektoncd/chains/cmd/controller)
+}
