@@ -6,11 +6,15 @@ package stacktest
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // Env is the stack's env file, parsed.
@@ -53,6 +57,18 @@ func (e *Env) RekorURL() string         { return e.vals["REKOR_URL"] }
 func (e *Env) RekorPublicKeyFile() string {
 	return e.vals["REKOR_PUBLIC_KEY_FILE"]
 }
+
+// The node and Tekton (see docs/stack.md). TektonNamespace is the one
+// namespace the stack's Tekton controller runs PipelineRuns and TaskRuns in
+// (TektonController starts one for another namespace); ShellImage is a
+// busybox image in the stack registry, by digest (Tekton's shell image);
+// Netns is the stack's network namespace, where its services listen.
+func (e *Env) TektonNamespace() string { return e.vals["TEKTON_NAMESPACE"] }
+func (e *Env) ShellImage() string      { return e.vals["TEKTON_SHELL_IMAGE"] }
+func (e *Env) NodeName() string        { return e.vals["NODE_NAME"] }
+func (e *Env) Netns() string           { return e.vals["STACK_NETNS"] }
+func (e *Env) TKN() string             { return e.vals["TKN"] }
+
 func (e *Env) VaultAddr() string  { return e.vals["VAULT_ADDR"] }
 func (e *Env) VaultToken() string { return e.vals["VAULT_TOKEN"] }
 func (e *Env) Kubectl() string    { return e.vals["KUBECTL"] }
@@ -60,6 +76,78 @@ func (e *Env) Cosign() string     { return e.vals["COSIGN"] }
 func (e *Env) RekorCLI() string   { return e.vals["REKOR_CLI"] }
 func (e *Env) Crane() string      { return e.vals["CRANE"] }
 func (e *Env) Vault() string      { return e.vals["VAULT"] }
+
+// TektonController starts one more Tekton controller of the stack, which
+// reconciles only namespace ns (it must exist), for a test whose runs need a
+// namespace of their own: the stack's own controller reconciles only
+// TektonNamespace. It returns once the controller reconciles ns, and stops it
+// when the test ends. The test must run inside the stack's network namespace
+// (make test runs tests there; by hand: test/stack/exec go test ...). Never
+// write runs with a hand-made status in ns.
+func (e *Env) TektonController(t testing.TB, ns string) {
+	t.Helper()
+	root, err := repoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	logPath := filepath.Join(t.TempDir(), "tekton-controller.log")
+	logf, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(filepath.Join(root, "test", "stack", "tekton-controller"), ns)
+	cmd.Env = append(os.Environ(), "CHAINSEAL_STACK_STATE="+e.vals["STACK_STATE_DIR"])
+	cmd.Stderr = logf
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting a Tekton controller for %s: %v", ns, err)
+	}
+	exited := make(chan struct{})
+	ready := make(chan error, 2) // "ready", then the end of its output
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if sc.Text() == "ready" {
+				ready <- nil
+			}
+		}
+		ready <- errors.New("it exited")
+		_ = cmd.Wait()
+		close(exited)
+	}()
+	logTail := func() string {
+		b, _ := os.ReadFile(logPath)
+		lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+		if len(lines) > 30 {
+			lines = lines[len(lines)-30:]
+		}
+		return strings.Join(lines, "\n")
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(15 * time.Second):
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+		logf.Close()
+		if t.Failed() {
+			t.Logf("Tekton controller for %s (log %s):\n%s", ns, logPath, logTail())
+		}
+	})
+	select {
+	case err := <-ready:
+		if err != nil {
+			t.Fatalf("the Tekton controller for %s did not start: %v\n%s", ns, err, logTail())
+		}
+	case <-time.After(3 * time.Minute):
+		t.Fatalf("the Tekton controller for %s did not reconcile in 3m:\n%s", ns, logTail())
+	}
+}
 
 // Load reads the stack's env file: $CHAINSEAL_STACK_ENV, or .stack/env at
 // the repository root. It fails the test when the stack is not up.
