@@ -1,8 +1,9 @@
 // Package demo is the end-to-end scenario behind `make demo` and the e2e
-// test: two namespaces on the real kube-apiserver, each with its own config
-// and key, a build that pushed an image, `chainseal sign` run with the
-// namespace's ServiceAccount token as its pod would, and the result checked
-// by cosign, rekor-cli and the API.
+// test: two namespaces on the real cluster, each with its own config and
+// key, each running a Pipeline under Tekton's real controller on the
+// stack's node: a build task pushes an image and chainseal, resolved from
+// its bundle, seals it as the finally task. The result is checked by
+// cosign, rekor-cli, tkn, chainseal verify and the API.
 package demo
 
 import (
@@ -19,13 +20,15 @@ import (
 
 	vault "github.com/hashicorp/vault/api"
 	tektonclient "github.com/tektoncd/pipeline/pkg/client/clientset/versioned"
-	authv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+	"knative.dev/pkg/apis"
 
 	"github.com/chainseal/chainseal/internal/stacktest"
 )
@@ -33,7 +36,8 @@ import (
 // Scenario holds what the steps share.
 type Scenario struct {
 	Env       *stacktest.Env
-	Chainseal string    // the chainseal binary
+	Root      string    // the repository: cmd/bundle and the build program are built from it
+	Chainseal string    // the chainseal binary, for chainseal verify
 	RBAC      string    // tasks/rbac.yaml
 	Out       io.Writer // step-by-step narration
 	Work      string    // a scratch directory
@@ -42,15 +46,21 @@ type Scenario struct {
 	kube   kubernetes.Interface
 	tekton tektonclient.Interface
 	vault  *vault.Client
-	docker string // DOCKER_CONFIG with the registry credentials
+	docker string  // DOCKER_CONFIG with the registry credentials
+	bundle *Bundle // the chainseal bundle and the image it pins
+	build  string  // the build step's image, by digest
+	// rekorKey is the log's public key (PEM), pinned in each namespace's
+	// config: chainseal never takes it from the log.
+	rekorKey string
 }
 
-// Team is one namespace's setup and its sealed build.
+// Team is one namespace's setup and its sealed release.
 type Team struct {
 	Namespace string
 	PublicKey string // PEM file to verify with
-	Build     *Build
-	Results   map[string]string
+	Run       *Finished
+	Image     string // repository, as pushed by the build task
+	Digest    string
 }
 
 func (s *Scenario) step(format string, args ...any) {
@@ -70,6 +80,14 @@ func (s *Scenario) Run(ctx context.Context) error {
 	if err := s.dockerLogin(); err != nil {
 		return err
 	}
+	if err := s.images(ctx); err != nil {
+		return err
+	}
+	s.step("platform: admission policies bind the chainseal ServiceAccount to the pinned chainseal step (tasks/admission.yaml)")
+	if err := InstallAdmission(ctx, s.kube, s.kubectl, s.Root, s.bundle.Image, s.Env.Get("TEKTON_ENTRYPOINT_IMAGE")); err != nil {
+		return err
+	}
+	s.proved("enforced in namespaces labelled %s=true", ProtectedLabel)
 
 	teamA, err := s.setupVaultTeam(ctx, "team-a-"+s.Suffix)
 	if err != nil {
@@ -79,11 +97,11 @@ func (s *Scenario) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := s.attacks(ctx, teamB); err != nil {
+		return err
+	}
 	for _, t := range []*Team{teamA, teamB} {
-		if err := s.build(ctx, t); err != nil {
-			return err
-		}
-		if err := s.sign(ctx, t); err != nil {
+		if err := s.release(ctx, t); err != nil {
 			return err
 		}
 	}
@@ -113,6 +131,11 @@ func (s *Scenario) connect() error {
 		return err
 	}
 	s.vault.SetToken(s.Env.VaultToken())
+	key, err := os.ReadFile(s.Env.RekorPublicKeyFile())
+	if err != nil {
+		return fmt.Errorf("reading the stack's Rekor public key: %w", err)
+	}
+	s.rekorKey = string(key)
 	return nil
 }
 
@@ -124,13 +147,14 @@ func (s *Scenario) dockerLogin() error {
 
 // namespace creates a namespace with chainseal's RBAC from tasks/rbac.yaml.
 func (s *Scenario) namespace(ctx context.Context, ns string) error {
-	if _, err := s.kube.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
+	if _, err := s.kube.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns,
+		Labels: map[string]string{ProtectedLabel: "true"}}}, metav1.CreateOptions{}); err != nil {
 		return fmt.Errorf("creating namespace %s: %w", ns, err)
 	}
 	if _, err := s.run(nil, s.Env.Kubectl(), "apply", "-n", ns, "-f", s.RBAC); err != nil {
 		return fmt.Errorf("applying %s in %s: %w", s.RBAC, ns, err)
 	}
-	return nil
+	return s.registrySecret(ctx, ns)
 }
 
 func (s *Scenario) configMap(ctx context.Context, ns string, data map[string]string) error {
@@ -177,15 +201,15 @@ path "transit/keys/%[1]s" { capabilities = ["read"] }`, key)
 		return nil, err
 	}
 	err = s.configMap(ctx, ns, map[string]string{
-		"artifacts.pipelinerun.signer":           "kms",
-		"artifacts.oci.signer":                   "kms",
-		"signers.kms.kmsref":                     "hashivault://" + key,
-		"signers.kms.auth.address":               s.Env.VaultAddr(),
-		"signers.kms.auth.kubernetes.role":       key,
-		"signers.kms.auth.kubernetes.token-path": filepath.Join(s.Work, ns+"-pod", "token"),
-		"artifacts.pipelinerun.storage":          "oci,tekton",
-		"transparency.enabled":                   "true",
-		"transparency.url":                       s.Env.RekorURL(),
+		"artifacts.pipelinerun.signer":     "kms",
+		"artifacts.oci.signer":             "kms",
+		"signers.kms.kmsref":               "hashivault://" + key,
+		"signers.kms.auth.address":         s.Env.VaultAddr(),
+		"signers.kms.auth.kubernetes.role": key,
+		"artifacts.pipelinerun.storage":    "oci,tekton",
+		"transparency.enabled":             "true",
+		"transparency.url":                 s.Env.RekorURL(),
+		"transparency.publickey":           s.rekorKey,
 	})
 	if err != nil {
 		return nil, err
@@ -231,6 +255,7 @@ func (s *Scenario) setupCosignTeam(ctx context.Context, ns string) (*Team, error
 		"artifacts.pipelinerun.storage": "oci",
 		"transparency.enabled":          "true",
 		"transparency.url":              s.Env.RekorURL(),
+		"transparency.publickey":        s.rekorKey,
 	})
 	if err != nil {
 		return nil, err
@@ -239,77 +264,107 @@ func (s *Scenario) setupCosignTeam(ctx context.Context, ns string) (*Team, error
 	return &Team{Namespace: ns, PublicKey: filepath.Join(dir, "cosign.pub")}, nil
 }
 
-// build pushes an image with crane and records a PipelineRun as Tekton would.
-func (s *Scenario) build(ctx context.Context, t *Team) error {
-	s.step("%s: a build pushes an image (crane) and Tekton records the PipelineRun and TaskRuns", t.Namespace)
-	layer := filepath.Join(s.Work, t.Namespace+"-layer.tar")
-	if err := WriteLayer(layer, "app", t.Namespace+" "+time.Now().String()); err != nil {
+// images pushes what the pipelines run: the chainseal bundle (ko builds
+// the image; `make bundle`) and the build task's image.
+func (s *Scenario) images(ctx context.Context) error {
+	s.step("make bundle: ko builds chainseal into the registry and the Task goes out as a Tekton bundle")
+	var err error
+	if s.bundle, err = PushBundle(ctx, s.Env, s.Root, "e2e"); err != nil {
 		return err
 	}
-	repo := s.Env.Registry() + "/" + t.Namespace + "/app"
-	if _, err := s.run(nil, s.Env.Crane(), "append", "-f", layer, "-t", repo+":latest"); err != nil {
+	s.proved("bundle %s, pinning %s", s.bundle.Ref, s.bundle.Image)
+	if s.build, err = PushGoImage(ctx, s.Env, filepath.Join(s.Root, "test/e2e/testdata/pushimage"), "pushimage"); err != nil {
 		return err
 	}
-	digest, err := s.run(nil, s.Env.Crane(), "digest", repo+":latest")
-	if err != nil {
-		return err
-	}
-	b, err := CreateBuild(ctx, s.tekton, t.Namespace, "release-"+s.Suffix, repo, strings.TrimSpace(digest))
-	if err != nil {
-		return err
-	}
-	t.Build = b
-	s.proved("pushed %s@%s; PipelineRun %s/%s is running its finally task", repo, b.Digest, t.Namespace, b.Name)
+	s.proved("the build task's image %s", s.build)
 	return nil
 }
 
-// sign runs chainseal with the namespace's chainseal ServiceAccount token,
-// exactly as its pod would: a kubeconfig holding only that token.
-func (s *Scenario) sign(ctx context.Context, t *Team) error {
-	s.step("%s: chainseal sign, as the namespace's chainseal ServiceAccount (TokenRequest)", t.Namespace)
-	token, err := s.token(ctx, t.Namespace, "chainseal")
+// registrySecret puts the registry credentials in the namespace: the build
+// mounts them, and chainseal's ServiceAccount pulls and pushes with them.
+func (s *Scenario) registrySecret(ctx context.Context, ns string) error {
+	config, err := os.ReadFile(filepath.Join(s.docker, "config.json"))
 	if err != nil {
 		return err
 	}
-	podDir := filepath.Join(s.Work, t.Namespace+"-pod")
-	results := filepath.Join(podDir, "results")
-	if err := os.MkdirAll(results, 0o755); err != nil {
-		return err
+	if _, err := s.kube.CoreV1().Secrets(ns).Create(ctx, &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: "registry"}, Type: corev1.SecretTypeDockerConfigJson,
+		Data: map[string][]byte{corev1.DockerConfigJsonKey: config, "config.json": config},
+	}, metav1.CreateOptions{}); err != nil {
+		return fmt.Errorf("creating Secret %s/registry: %w", ns, err)
 	}
-	if err := os.WriteFile(filepath.Join(podDir, "token"), []byte(token), 0o600); err != nil {
-		return err
+	sa, err := s.kube.CoreV1().ServiceAccounts(ns).Get(ctx, "chainseal", metav1.GetOptions{})
+	if err != nil {
+		return fmt.Errorf("reading ServiceAccount %s/chainseal: %w", ns, err)
 	}
-	kc := filepath.Join(podDir, "kubeconfig")
-	if err := writeKubeconfig(kc, &rest.Config{Host: s.Env.KubeAPIURL(), BearerToken: token,
-		TLSClientConfig: rest.TLSClientConfig{CAFile: s.Env.KubeCAFile()}}); err != nil {
-		return err
+	sa.ImagePullSecrets = append(sa.ImagePullSecrets, corev1.LocalObjectReference{Name: "registry"})
+	if _, err := s.kube.CoreV1().ServiceAccounts(ns).Update(ctx, sa, metav1.UpdateOptions{}); err != nil {
+		return fmt.Errorf("giving ServiceAccount %s/chainseal the registry Secret: %w", ns, err)
 	}
-	out, err := s.run([]string{"VAULT_TOKEN=", "VAULT_ADDR="}, s.Chainseal, "sign", "--kubeconfig", kc,
-		"--namespace", t.Namespace, "--pipelinerun", t.Build.Name, "--pipelinerun-uid", string(t.Build.UID),
-		"--taskrun", t.Build.OwnTaskRun, "--results-dir", results, "--rekor-public-key", s.Env.RekorPublicKeyFile())
+	// As tasks/rbac.yaml says: chainseal reads its pull secrets by name.
+	if _, err := s.kube.RbacV1().Roles(ns).Create(ctx, &rbacv1.Role{
+		ObjectMeta: metav1.ObjectMeta{Name: "chainseal-registry"},
+		Rules:      []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"secrets"}, ResourceNames: []string{"registry"}, Verbs: []string{"get"}}},
+	}, metav1.CreateOptions{}); err != nil {
+		return fmt.Errorf("creating Role %s/chainseal-registry: %w", ns, err)
+	}
+	if _, err := s.kube.RbacV1().RoleBindings(ns).Create(ctx, &rbacv1.RoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: "chainseal-registry"},
+		RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: "chainseal-registry"},
+		Subjects:   []rbacv1.Subject{{Kind: "ServiceAccount", Name: "chainseal", Namespace: ns}},
+	}, metav1.CreateOptions{}); err != nil {
+		return fmt.Errorf("binding %s/chainseal-registry: %w", ns, err)
+	}
+	return nil
+}
+
+// release runs the team's Pipeline under Tekton: the build task pushes an
+// image and chainseal, the finally task, seals it.
+func (s *Scenario) release(ctx context.Context, t *Team) error {
+	s.step("%s: kubectl create a PipelineRun (build, test, finally chainseal from the bundle); Tekton runs it on the node", t.Namespace)
+	stop, err := StartTektonController(ctx, s.Env, s.Root, t.Namespace, filepath.Join(s.Work, t.Namespace+"-tekton-controller.log"))
 	if err != nil {
 		return err
 	}
-	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
-		fmt.Fprintf(s.Out, "    | %s\n", line)
+	defer stop()
+	r := Release{Namespace: t.Namespace, Name: "release-" + s.Suffix, Builder: s.build, Shell: s.Env.Get("TEKTON_SHELL_IMAGE"),
+		Bundle: s.bundle.Ref, Repository: s.Env.Registry() + "/" + t.Namespace + "/app", RegistrySecret: "registry"}
+	pr, err := r.PipelineRun()
+	if err != nil {
+		return err
 	}
-	t.Results = map[string]string{}
-	entries, _ := os.ReadDir(results)
-	for _, e := range entries {
-		b, _ := os.ReadFile(filepath.Join(results, e.Name()))
-		t.Results[e.Name()] = string(b)
+	ctx, cancel := context.WithTimeout(ctx, 4*time.Minute)
+	defer cancel()
+	start := time.Now()
+	done, err := RunPipeline(ctx, s.tekton, pr)
+	if err != nil {
+		return err
 	}
-	if t.Results["REKOR_UUID"] == "" || t.Results["ATTESTATION_DIGEST"] == "" {
-		return fmt.Errorf("chainseal wrote no REKOR_UUID or ATTESTATION_DIGEST result: %v", t.Results)
+	if !done.Succeeded() {
+		c := done.Status.GetCondition(apis.ConditionSucceeded)
+		logs, _ := s.run(nil, s.Env.Kubectl(), "logs", "-n", t.Namespace, "-l", "tekton.dev/pipelineRun="+pr.Name, "--all-containers", "--tail", "20")
+		return fmt.Errorf("PipelineRun %s/%s: %s: %s\n%s", t.Namespace, pr.Name, c.Reason, c.Message, logs)
 	}
-	s.proved("sealed; results: ATTESTATION_DIGEST=%s REKOR_LOG_INDEX=%s", t.Results["ATTESTATION_DIGEST"], t.Results["REKOR_LOG_INDEX"])
+	t.Run = done
+	t.Image, t.Digest = r.Repository, strings.TrimSpace(done.Result("IMAGE_DIGEST"))
+	s.proved("PipelineRun %s/%s succeeded in %s; the build pushed %s@%s", t.Namespace, pr.Name, time.Since(start).Round(time.Second), t.Image, t.Digest)
+	if done.Result("REKOR_UUID") == "" || done.Result("ATTESTATION_DIGEST") == "" {
+		return fmt.Errorf("chainseal's results did not reach the PipelineRun: %v", done.Status.Results)
+	}
+	s.proved("chainseal's results, as Tekton recorded them: ATTESTATION_DIGEST=%s REKOR_LOG_INDEX=%s", done.Result("ATTESTATION_DIGEST"), done.Result("REKOR_LOG_INDEX"))
+	seal := done.TaskRuns["chainseal"]
+	if seal == nil || seal.Status.Provenance == nil || seal.Status.Provenance.RefSource == nil ||
+		!strings.HasPrefix(s.bundle.Ref, seal.Status.Provenance.RefSource.URI) {
+		return fmt.Errorf("the chainseal TaskRun does not record that Tekton resolved it from %s: %+v", s.bundle.Ref, seal)
+	}
+	s.proved("Tekton's bundles resolver fetched chainseal from %s (refSource digest %v)", seal.Status.Provenance.RefSource.URI, seal.Status.Provenance.RefSource.Digest)
 	return nil
 }
 
 // verify checks t's image with cosign and rekor-cli, and that the other
 // team's key does not verify it.
 func (s *Scenario) verify(ctx context.Context, t, other *Team) error {
-	image := t.Build.Image + "@" + t.Build.Digest
+	image := t.Image + "@" + t.Digest
 	s.step("%s: verify %s with clients nobody here wrote", t.Namespace, image)
 	if _, err := s.run(nil, s.Env.Cosign(), "verify-attestation", "--key", t.PublicKey, "--type", "slsaprovenance1", image); err != nil {
 		return fmt.Errorf("cosign verify-attestation with %s's key: %w", t.Namespace, err)
@@ -324,19 +379,34 @@ func (s *Scenario) verify(ctx context.Context, t, other *Team) error {
 	}
 	s.proved("cosign verify-attestation with %s's key fails", other.Namespace)
 
-	hexDigest := strings.TrimPrefix(t.Build.Digest, "sha256:")
+	hexDigest := strings.TrimPrefix(t.Digest, "sha256:")
 	found, err := s.run(nil, s.Env.RekorCLI(), "search", "--rekor_server", s.Env.RekorURL(), "--sha", hexDigest)
 	if err != nil {
 		return err
 	}
-	if !strings.Contains(found, t.Results["REKOR_UUID"]) {
-		return fmt.Errorf("rekor-cli search --sha %s did not find entry %s: %s", hexDigest, t.Results["REKOR_UUID"], found)
+	if !strings.Contains(found, t.Run.Result("REKOR_UUID")) {
+		return fmt.Errorf("rekor-cli search --sha %s did not find entry %s: %s", hexDigest, t.Run.Result("REKOR_UUID"), found)
 	}
-	s.proved("rekor-cli search --sha %s… finds entry %s", hexDigest[:12], t.Results["REKOR_UUID"])
-	if _, err := s.run(nil, s.Env.RekorCLI(), "get", "--rekor_server", s.Env.RekorURL(), "--uuid", t.Results["REKOR_UUID"]); err != nil {
+	s.proved("rekor-cli search --sha %s… finds entry %s", hexDigest[:12], t.Run.Result("REKOR_UUID"))
+	if _, err := s.run(nil, s.Env.RekorCLI(), "get", "--rekor_server", s.Env.RekorURL(), "--uuid", t.Run.Result("REKOR_UUID")); err != nil {
 		return err
 	}
 	s.proved("rekor-cli get --uuid reads it back")
+
+	describe, err := s.run(nil, s.Env.Get("TKN"), "pipelinerun", "describe", t.Run.Name, "-n", t.Namespace)
+	if err != nil {
+		return err
+	}
+	if !strings.Contains(describe, t.Run.Result("ATTESTATION_DIGEST")) {
+		return fmt.Errorf("tkn pipelinerun describe does not show ATTESTATION_DIGEST %s:\n%s", t.Run.Result("ATTESTATION_DIGEST"), describe)
+	}
+	s.proved("tkn pipelinerun describe shows chainseal's ATTESTATION_DIGEST")
+
+	if _, err := s.run(nil, s.Chainseal, "verify", "--key", t.PublicKey, "--rekor-url", s.Env.RekorURL(),
+		"--rekor-public-key", s.Env.RekorPublicKeyFile(), "--namespace", t.Namespace, image); err != nil {
+		return fmt.Errorf("chainseal verify: %w", err)
+	}
+	s.proved("chainseal verify --key --namespace %s passes", t.Namespace)
 	return nil
 }
 
@@ -344,12 +414,13 @@ func (s *Scenario) verify(ctx context.Context, t, other *Team) error {
 // key, and that tekton storage annotated the run.
 func (s *Scenario) isolation(ctx context.Context, a, b *Team) error {
 	s.step("%s's ServiceAccount against %s; annotations on %s's PipelineRun", a.Namespace, b.Namespace, a.Namespace)
-	token, err := s.token(ctx, a.Namespace, "chainseal")
+	rc, err := clientcmd.BuildConfigFromFlags("", s.Env.Kubeconfig())
 	if err != nil {
 		return err
 	}
-	rc := &rest.Config{Host: s.Env.KubeAPIURL(), BearerToken: token, TLSClientConfig: rest.TLSClientConfig{CAFile: s.Env.KubeCAFile()}}
-	_, err = tektonclient.NewForConfigOrDie(rc).TektonV1().PipelineRuns(b.Namespace).Get(ctx, b.Build.Name, metav1.GetOptions{})
+	rc.Impersonate = rest.ImpersonationConfig{UserName: "system:serviceaccount:" + a.Namespace + ":chainseal",
+		Groups: []string{"system:serviceaccounts", "system:serviceaccounts:" + a.Namespace, "system:authenticated"}}
+	_, err = tektonclient.NewForConfigOrDie(rc).TektonV1().PipelineRuns(b.Namespace).Get(ctx, b.Run.Name, metav1.GetOptions{})
 	if !apierrors.IsForbidden(err) {
 		return fmt.Errorf("%s's ServiceAccount reading %s's PipelineRun: want 403, got %v", a.Namespace, b.Namespace, err)
 	}
@@ -360,30 +431,78 @@ func (s *Scenario) isolation(ctx context.Context, a, b *Team) error {
 	}
 	s.proved("reading %s's signing Secret: 403 Forbidden", b.Namespace)
 
-	pr, err := s.tekton.TektonV1().PipelineRuns(a.Namespace).Get(ctx, a.Build.Name, metav1.GetOptions{})
+	pr, err := s.tekton.TektonV1().PipelineRuns(a.Namespace).Get(ctx, a.Run.Name, metav1.GetOptions{})
 	if err != nil {
 		return err
 	}
 	key := "chains.tekton.dev/payload-pipelinerun-" + string(pr.UID)
 	payload, err := base64.StdEncoding.DecodeString(pr.Annotations[key])
-	if err != nil || !bytes.Contains(payload, []byte(a.Build.Digest[len("sha256:"):])) {
+	if err != nil || !bytes.Contains(payload, []byte(strings.TrimPrefix(a.Digest, "sha256:"))) {
 		return fmt.Errorf("annotation %s does not hold the statement naming the image (%v)", key, err)
 	}
 	if pr.Annotations["chains.tekton.dev/signed"] != "true" {
-		return fmt.Errorf("PipelineRun %s/%s is not annotated chains.tekton.dev/signed=true", a.Namespace, a.Build.Name)
+		return fmt.Errorf("PipelineRun %s/%s is not annotated chains.tekton.dev/signed=true", a.Namespace, a.Run.Name)
 	}
 	s.proved("PipelineRun annotated chains.tekton.dev/signed=true, with %s and chains.tekton.dev/transparency=%s", key, pr.Annotations["chains.tekton.dev/transparency"])
 	return nil
 }
 
-func (s *Scenario) token(ctx context.Context, ns, sa string) (string, error) {
-	exp := int64(3600)
-	tr, err := s.kube.CoreV1().ServiceAccounts(ns).CreateToken(ctx, sa, &authv1.TokenRequest{
-		Spec: authv1.TokenRequestSpec{ExpirationSeconds: &exp}}, metav1.CreateOptions{})
-	if err != nil {
-		return "", fmt.Errorf("TokenRequest for %s/%s: %w", ns, sa, err)
+// attacks shows what a tenant can no longer do with the chainseal
+// ServiceAccount once the admission policies hold: a developer with the
+// edit role runs a shell as chainseal, or mints its token.
+func (s *Scenario) attacks(ctx context.Context, t *Team) error {
+	s.step("%s: a developer (edit role) tries to use the chainseal ServiceAccount", t.Namespace)
+	if err := Developer(ctx, s.kube, t.Namespace); err != nil {
+		return err
 	}
-	return tr.Status.Token, nil
+	dev, err := As(s.Env.Kubeconfig(), t.Namespace, "developer")
+	if err != nil {
+		return err
+	}
+	// Without the policies (the label off), both attacks work.
+	if err := s.protect(ctx, t.Namespace, false); err != nil {
+		return err
+	}
+	if err := ShellAsChainseal(ctx, dev, t.Namespace, s.Env.Get("TEKTON_SHELL_IMAGE")); err != nil {
+		return fmt.Errorf("without the policies, a developer should be able to run a shell as chainseal (the attack): %w", err)
+	}
+	if err := MintChainsealToken(ctx, dev, t.Namespace); err != nil {
+		return fmt.Errorf("without the policies, a developer should be able to mint chainseal's token (the attack): %w", err)
+	}
+	s.proved("without the policies (namespace not labelled), a developer runs a shell pod as chainseal and mints its token")
+	if err := s.protect(ctx, t.Namespace, true); err != nil {
+		return err
+	}
+	msg, err := Refused(ctx, func(ctx context.Context) error {
+		return ShellAsChainseal(ctx, dev, t.Namespace, s.Env.Get("TEKTON_SHELL_IMAGE"))
+	})
+	if err != nil {
+		return fmt.Errorf("a shell pod as chainseal: %w", err)
+	}
+	s.proved("a shell pod as the chainseal ServiceAccount is refused: %s", msg)
+	if msg, err = Refused(ctx, func(ctx context.Context) error { return MintChainsealToken(ctx, dev, t.Namespace) }); err != nil {
+		return fmt.Errorf("a token for chainseal: %w", err)
+	}
+	s.proved("a TokenRequest for the chainseal ServiceAccount is refused: %s", msg)
+	return nil
+}
+
+// protect sets or removes the label that puts ns under the policies.
+func (s *Scenario) protect(ctx context.Context, ns string, on bool) error {
+	value := "null"
+	if on {
+		value = `"true"`
+	}
+	patch := []byte(`{"metadata":{"labels":{"` + ProtectedLabel + `":` + value + `}}}`)
+	if _, err := s.kube.CoreV1().Namespaces().Patch(ctx, ns, types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
+		return fmt.Errorf("labelling namespace %s: %w", ns, err)
+	}
+	return nil
+}
+
+func (s *Scenario) kubectl(args ...string) error {
+	_, err := s.run(nil, s.Env.Kubectl(), args...)
+	return err
 }
 
 // run runs a client with the stack's environment and the demo's docker

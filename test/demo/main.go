@@ -45,6 +45,10 @@ func run() error {
 	_, _ = rand.Read(suffix)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	s := &demo.Scenario{Env: env, Chainseal: bin, RBAC: "tasks/rbac.yaml", Out: os.Stdout, Work: work, Suffix: hex.EncodeToString(suffix)}
+	root, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	s := &demo.Scenario{Env: env, Root: root, Chainseal: bin, RBAC: "tasks/rbac.yaml", Out: os.Stdout, Work: work, Suffix: hex.EncodeToString(suffix)}
 	return s.Run(ctx)
 }

@@ -16,10 +16,13 @@ import (
 	"github.com/chainseal/chainseal/internal/stacktest"
 )
 
-// TestEndToEnd is the demo as a test: two namespaces, a Vault transit key
-// through Kubernetes auth and a cosign key Secret, chainseal run with each
-// namespace's ServiceAccount token, and the results checked by cosign,
-// rekor-cli and the API.
+// TestEndToEnd is the demo as a test, and the product's acceptance test: two
+// namespaces, one signing with a Vault transit key through Kubernetes auth,
+// one with a cosign key Secret; in each, a Pipeline runs under Tekton's real
+// controller on the stack's node, its build task pushes an image, and
+// chainseal, resolved from its bundle, seals it as the finally task. The
+// results are checked by cosign, rekor-cli, tkn, chainseal verify and the
+// API.
 func TestEndToEnd(t *testing.T) {
 	t.Parallel()
 	env := stacktest.Load(t)
@@ -29,7 +32,7 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	var out bytes.Buffer
-	s := &demo.Scenario{Env: env, Chainseal: bin, RBAC: "../../tasks/rbac.yaml", Out: &out, Work: work,
+	s := &demo.Scenario{Env: env, Root: repoRoot(t), Chainseal: bin, RBAC: "../../tasks/rbac.yaml", Out: &out, Work: work,
 		Suffix: strings.TrimPrefix(kubetest.Name("x"), "x-")}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
