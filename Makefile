@@ -5,7 +5,7 @@ export GONOSUMDB := github.com/tektoncd
 export GOFLAGS := -buildvcs=false
 
 GO_TEST_FLAGS ?= -count=1 -timeout 45m -tags stack
-FUZZTIME ?= 15s
+FUZZTIME ?= 5s
 
 .PHONY: all build test fuzz demo stack-up stack-down stack-build bench clean bundle
 
@@ -44,7 +44,7 @@ fuzz:
 	@for pkg in $$(go list ./pkg/... ./internal/...); do \
 	  for f in $$(go test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
 	    echo "fuzz $$pkg $$f"; \
-	    go test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	    go test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 2s $$pkg || exit 1; \
 	  done; \
 	done
 
