@@ -8,6 +8,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -81,29 +82,50 @@ func (e *Env) Vault() string      { return e.vals["VAULT"] }
 // reconciles only namespace ns (it must exist), for a test whose runs need a
 // namespace of their own: the stack's own controller reconciles only
 // TektonNamespace. It returns once the controller reconciles ns, and stops it
-// when the test ends. The test must run inside the stack's network namespace
-// (make test runs tests there; by hand: test/stack/exec go test ...). Never
-// write runs with a hand-made status in ns.
+// when the test ends (showing its log if the test failed). The test must run
+// inside the stack's network namespace (make test runs tests there; by hand:
+// test/stack/exec go test ...). Never write runs with a hand-made status in ns.
 func (e *Env) TektonController(t testing.TB, ns string) {
 	t.Helper()
-	root, err := repoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
 	logPath := filepath.Join(t.TempDir(), "tekton-controller.log")
 	logf, err := os.Create(logPath)
 	if err != nil {
 		t.Fatal(err)
 	}
+	stop, err := e.StartTektonController(ns, logf)
+	if err != nil {
+		logf.Close()
+		b, _ := os.ReadFile(logPath)
+		t.Fatalf("%v\n%s", err, tail(string(b), 30))
+	}
+	t.Cleanup(func() {
+		stop()
+		logf.Close()
+		if t.Failed() {
+			b, _ := os.ReadFile(logPath)
+			t.Logf("Tekton controller for %s (log %s):\n%s", ns, logPath, tail(string(b), 30))
+		}
+	})
+}
+
+// StartTektonController is TektonController for programs (the demo): it
+// starts the controller for namespace ns with its log going to logw, waits
+// until it reconciles ns (at most 3 minutes), and returns the function that
+// stops it.
+func (e *Env) StartTektonController(ns string, logw io.Writer) (stop func(), err error) {
+	root, err := repoRoot()
+	if err != nil {
+		return nil, err
+	}
 	cmd := exec.Command(filepath.Join(root, "test", "stack", "tekton-controller"), ns)
 	cmd.Env = append(os.Environ(), "CHAINSEAL_STACK_STATE="+e.vals["STACK_STATE_DIR"])
-	cmd.Stderr = logf
+	cmd.Stderr = logw
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting a Tekton controller for %s: %v", ns, err)
+		return nil, fmt.Errorf("starting a Tekton controller for %s: %w", ns, err)
 	}
 	exited := make(chan struct{})
 	ready := make(chan error, 2) // "ready", then the end of its output
@@ -118,15 +140,7 @@ func (e *Env) TektonController(t testing.TB, ns string) {
 		_ = cmd.Wait()
 		close(exited)
 	}()
-	logTail := func() string {
-		b, _ := os.ReadFile(logPath)
-		lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-		if len(lines) > 30 {
-			lines = lines[len(lines)-30:]
-		}
-		return strings.Join(lines, "\n")
-	}
-	t.Cleanup(func() {
+	stop = func() {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		select {
 		case <-exited:
@@ -134,19 +148,26 @@ func (e *Env) TektonController(t testing.TB, ns string) {
 			_ = cmd.Process.Kill()
 			<-exited
 		}
-		logf.Close()
-		if t.Failed() {
-			t.Logf("Tekton controller for %s (log %s):\n%s", ns, logPath, logTail())
-		}
-	})
+	}
 	select {
 	case err := <-ready:
 		if err != nil {
-			t.Fatalf("the Tekton controller for %s did not start: %v\n%s", ns, err, logTail())
+			stop()
+			return nil, fmt.Errorf("the Tekton controller for %s did not start: %w", ns, err)
 		}
 	case <-time.After(3 * time.Minute):
-		t.Fatalf("the Tekton controller for %s did not reconcile in 3m:\n%s", ns, logTail())
+		stop()
+		return nil, fmt.Errorf("the Tekton controller for %s did not reconcile in 3m", ns)
 	}
+	return stop, nil
+}
+
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
 }
 
 // Load reads the stack's env file: $CHAINSEAL_STACK_ENV, or .stack/env at

@@ -55,9 +55,10 @@ is_cached() {
 }
 # apt_missing: prints the Debian packages not installed; false when some are.
 apt_missing() {
-  local p missing=()
+  local installed p missing=()
+  installed=" $(dpkg-query -W -f='${Package} ${Status}\n' $APT_PACKAGES 2>/dev/null | awk '/ ok installed$/ { printf "%s ", $1 }') "
   for p in $APT_PACKAGES; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+    [[ $installed == *" $p "* ]] || missing+=("$p")
   done
   echo "${missing[*]}"
   [ ${#missing[@]} -eq 0 ]
