@@ -78,6 +78,17 @@ NODE_NAME=chainseal-node
 # The node's cgroups (cgroupfs driver) live under this root, per stack.
 CGROUP_ROOT=/$NETNS_NAME
 
+# stack_cgroups: the node's cgroup root in each cgroup hierarchy (cgroup
+# v1: one per mounted hierarchy; v2: one).
+stack_cgroups() {
+  if [ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ]; then echo "/sys/fs/cgroup$CGROUP_ROOT"; return; fi
+  local sub
+  for sub in /sys/fs/cgroup/*/; do
+    [ ! -L "${sub%/}" ] && mountpoint -q "$sub" || continue
+    echo "$sub${CGROUP_ROOT#/}"
+  done
+}
+
 # in_netns CMD...: runs CMD inside the stack's network namespace. nsenter
 # --net, not `ip netns exec`: that also makes a mount namespace and remounts
 # /sys, which hides the cgroup mounts from kubelet.

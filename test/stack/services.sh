@@ -401,17 +401,17 @@ ready_containerd() { timeout 5 ctr --address "$STATE_DIR/run/containerd.sock" ve
 # and vm.panic_on_oom as it always does; up records the values it found and
 # down puts them back.
 start_kubelet() {
-  local kdir=$DATA/kubelet c sub
+  local kdir=$DATA/kubelet c cg
   mkdir -p "$kdir" "$DATA/pod-logs"
   # The kubelet's root directory as a shared mount point of its own, for
   # mount propagation, rather than making / shared.
   mountpoint -q "$kdir" || { mount --bind "$kdir" "$kdir" && mount --make-rshared "$kdir"; }
-  for sub in /sys/fs/cgroup/*/; do
-    [ -d "$sub" ] && ! [ -L "${sub%/}" ] || continue
-    mkdir -p "$sub${CGROUP_ROOT#/}"
-    if [ -f "${sub}cpuset.cpus" ]; then
-      cat "${sub}cpuset.cpus" >"$sub${CGROUP_ROOT#/}/cpuset.cpus"
-      cat "${sub}cpuset.mems" >"$sub${CGROUP_ROOT#/}/cpuset.mems"
+  for cg in $(stack_cgroups); do
+    mkdir -p "$cg"
+    # (A new cpuset cgroup has no CPUs and no memory nodes until given some.)
+    if [ -f "$cg/cpuset.cpus" ] && [ -z "$(cat "$cg/cpuset.cpus")" ]; then
+      cat "$(dirname "$cg")/cpuset.cpus" >"$cg/cpuset.cpus"
+      cat "$(dirname "$cg")/cpuset.mems" >"$cg/cpuset.mems"
     fi
   done
   [ -f "$STATE_DIR/sysctl.orig" ] || for c in kernel.panic kernel.panic_on_oops vm.overcommit_memory vm.panic_on_oom; do
