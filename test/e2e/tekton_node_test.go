@@ -117,11 +117,18 @@ spec:
 	}
 
 	// Real pods on the real node: the kubelet ran the steps' containers
-	// from the registry, by digest.
+	// from the registry, by digest. (A TaskRun is done when its last step
+	// ends; the kubelet reports the pod's phase a moment later.)
 	for task, tr := range trs {
-		pod, err := admin.CoreV1().Pods(ns).Get(context.Background(), tr.Status.PodName, metav1.GetOptions{})
-		if err != nil {
-			t.Fatalf("the pod of %s: %v", task, err)
+		var pod *corev1.Pod
+		for start := time.Now(); ; time.Sleep(250 * time.Millisecond) {
+			var err error
+			if pod, err = admin.CoreV1().Pods(ns).Get(context.Background(), tr.Status.PodName, metav1.GetOptions{}); err != nil {
+				t.Fatalf("the pod of %s: %v", task, err)
+			}
+			if pod.Status.Phase != corev1.PodRunning && pod.Status.Phase != corev1.PodPending || time.Since(start) > time.Minute {
+				break
+			}
 		}
 		if pod.Spec.NodeName != nodeName || !pod.Spec.HostNetwork || pod.Status.Phase != corev1.PodSucceeded {
 			t.Errorf("pod %s: node %q hostNetwork %v phase %s, want node %q, host network, Succeeded",
