@@ -234,8 +234,10 @@ func repoRoot() (string, error) {
 }
 
 // HandWritten is the spec.managedBy of the PipelineRuns and TaskRuns whose
-// status a test writes by hand, as Tekton would. The stack runs a real
-// Tekton controller, which leaves objects managed by another controller
-// alone; without it, the controller would start pods for them and overwrite
-// the status the test wrote.
+// status a test writes by hand, as Tekton would. It says so to a Tekton
+// controller, but is not enough to keep one away: Tekton v1.15.0 still
+// reconciles such a PipelineRun when one of its TaskRuns changes. What keeps
+// them safe is the namespace: the stack's controller reconciles only
+// TektonNamespace (and TektonController's only the namespace it is given),
+// so never write hand-made runs there.
 const HandWritten = "chainseal.test/hand-written-status"
