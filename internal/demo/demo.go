@@ -322,7 +322,12 @@ func (s *Scenario) registrySecret(ctx context.Context, ns string) error {
 // image and chainseal, the finally task, seals it.
 func (s *Scenario) release(ctx context.Context, t *Team) error {
 	s.step("%s: kubectl create a PipelineRun (build, test, finally chainseal from the bundle); Tekton runs it on the node", t.Namespace)
-	stop, err := StartTektonController(ctx, s.Env, s.Root, t.Namespace, filepath.Join(s.Work, t.Namespace+"-tekton-controller.log"))
+	logf, err := os.Create(filepath.Join(s.Work, t.Namespace+"-tekton-controller.log"))
+	if err != nil {
+		return err
+	}
+	defer logf.Close()
+	stop, err := s.Env.StartTektonController(t.Namespace, logf)
 	if err != nil {
 		return err
 	}

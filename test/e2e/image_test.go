@@ -24,6 +24,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/chainseal/chainseal/images/base"
+	"github.com/chainseal/chainseal/internal/demo"
 	"github.com/chainseal/chainseal/internal/stacktest"
 )
 
@@ -124,21 +125,10 @@ func exportBinary(t *testing.T, env []string, crane, ref string) string {
 
 // stackKeychain authenticates to the stack's registry with its credentials.
 func stackKeychain(t *testing.T, env *stacktest.Env) authn.Keychain {
-	return registryAuth{env.Must(t, "REGISTRY"), authn.AuthConfig{
-		Username: env.Must(t, "REGISTRY_USERNAME"), Password: env.Must(t, "REGISTRY_PASSWORD"),
-	}}
-}
-
-type registryAuth struct {
-	registry string
-	auth     authn.AuthConfig
-}
-
-func (r registryAuth) Resolve(res authn.Resource) (authn.Authenticator, error) {
-	if res.RegistryStr() == r.registry {
-		return authn.FromConfig(r.auth), nil
+	for _, k := range []string{"REGISTRY", "REGISTRY_USERNAME", "REGISTRY_PASSWORD"} {
+		env.Must(t, k)
 	}
-	return authn.Anonymous, nil
+	return demo.Keychain(env)
 }
 
 // dockerConfig writes a DOCKER_CONFIG dir with the stack registry's login,
