@@ -22,7 +22,6 @@ import (
 
 	intoto "github.com/in-toto/attestation/go/v1"
 	"google.golang.org/protobuf/encoding/protojson"
-	"sigs.k8s.io/yaml"
 
 	"github.com/chainseal/chainseal/pkg/seal"
 	"github.com/chainseal/chainseal/pkg/storage"
@@ -53,28 +52,15 @@ func exitCode(err error) int {
 	return 0
 }
 
-// writeRun writes a PipelineRun and its TaskRuns as one YAML file per
-// object, as `kubectl get -o yaml` would.
+// writeRun writes the run as YAML files, one per object, and returns the
+// --from-file flags that name them.
 func writeRun(t *testing.T, r *tektontest.Run) []string {
 	t.Helper()
-	dir := t.TempDir()
-	var files []string
-	write := func(name string, obj any) {
-		b, err := yaml.Marshal(obj)
-		if err != nil {
-			t.Fatal(err)
-		}
-		p := filepath.Join(dir, name+".yaml")
-		if err := os.WriteFile(p, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		files = append(files, "--from-file", p)
+	var flags []string
+	for _, f := range r.WriteFiles(t) {
+		flags = append(flags, "--from-file", f)
 	}
-	write(r.PipelineRun.Name, r.PipelineRun)
-	for _, tr := range r.TaskRuns {
-		write(tr.Name, tr)
-	}
-	return files
+	return flags
 }
 
 func buildRun() *tektontest.Run {

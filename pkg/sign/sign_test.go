@@ -5,8 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,35 +14,10 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes/fake"
 	"k8s.io/client-go/rest"
-	"sigs.k8s.io/yaml"
 
 	"github.com/chainseal/chainseal/pkg/config"
 	"github.com/chainseal/chainseal/pkg/tekton/tektontest"
 )
-
-// writeRun writes a PipelineRun and its TaskRuns as YAML files, as
-// `kubectl get -o yaml` would.
-func writeRun(t *testing.T, r *tektontest.Run) []string {
-	t.Helper()
-	dir := t.TempDir()
-	var files []string
-	write := func(name string, obj any) {
-		b, err := yaml.Marshal(obj)
-		if err != nil {
-			t.Fatal(err)
-		}
-		p := filepath.Join(dir, name+".yaml")
-		if err := os.WriteFile(p, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		files = append(files, p)
-	}
-	write(r.PipelineRun.Name, r.PipelineRun)
-	for _, tr := range r.TaskRuns {
-		write(tr.Name, tr)
-	}
-	return files
-}
 
 func buildRun(ns string) *tektontest.Run {
 	r := tektontest.NewRun(ns, "release-7q2xk")
@@ -65,7 +38,7 @@ func TestRunFromFilesReadsTheRunsNamespaceConfig(t *testing.T) {
 		Data:       map[string]string{config.KeyPipelineRunFormat: config.FormatInToto},
 	})
 	out, err := Run(context.Background(), Options{
-		FromFiles: writeRun(t, buildRun("payments")), ConfigMap: config.DefaultConfigMapName,
+		FromFiles: buildRun("payments").WriteFiles(t), ConfigMap: config.DefaultConfigMapName,
 		Kube: kube, DryRun: true,
 	})
 	if err != nil {
@@ -82,7 +55,7 @@ func TestRunFromFilesReadsTheRunsNamespaceConfig(t *testing.T) {
 func TestRunWithoutArtifactsIsNothingToSign(t *testing.T) {
 	r := tektontest.NewRun("payments", "lint-only")
 	r.Add(tektontest.Task{Name: "lint", Steps: []string{"lint"}})
-	_, err := Run(context.Background(), Options{FromFiles: writeRun(t, r), DryRun: true})
+	_, err := Run(context.Background(), Options{FromFiles: r.WriteFiles(t), DryRun: true})
 	if !errors.Is(err, ErrNothingToSign) {
 		t.Fatalf("error = %v, want ErrNothingToSign", err)
 	}
