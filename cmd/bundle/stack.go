@@ -53,7 +53,7 @@ func useStack(ctx context.Context, log *slog.Logger, o *options) (*stack, error)
 		}
 	}
 	auth := authn.AuthConfig{Username: env.Get("REGISTRY_USERNAME"), Password: env.Get("REGISTRY_PASSWORD")}
-	st := &stack{keychain: registryKeychain{registry: reg, auth: auth}}
+	st := &stack{keychain: env.Keychain()}
 
 	dir, err := os.MkdirTemp("", "chainseal-bundle-docker-")
 	if err != nil {
@@ -96,19 +96,6 @@ func pushBase(ctx context.Context, tag string, kc authn.Keychain) (string, error
 		return "", err
 	}
 	return ref.Context().Digest(d.String()).String(), nil
-}
-
-// registryKeychain answers with auth for one registry and anonymous elsewhere.
-type registryKeychain struct {
-	registry string
-	auth     authn.AuthConfig
-}
-
-func (k registryKeychain) Resolve(r authn.Resource) (authn.Authenticator, error) {
-	if r.RegistryStr() == k.registry {
-		return authn.FromConfig(k.auth), nil
-	}
-	return authn.Anonymous, nil
 }
 
 // writeDockerConfig writes dir/config.json with one registry's credentials,

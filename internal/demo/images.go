@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
@@ -22,23 +21,6 @@ import (
 
 	"github.com/chainseal/chainseal/internal/stacktest"
 )
-
-// Keychain holds the stack registry's credentials (and nothing else).
-func Keychain(env *stacktest.Env) authn.Keychain {
-	return registryKeychain{env.Registry(), authn.AuthConfig{Username: env.RegistryUsername(), Password: env.RegistryPassword()}}
-}
-
-type registryKeychain struct {
-	registry string
-	auth     authn.AuthConfig
-}
-
-func (k registryKeychain) Resolve(r authn.Resource) (authn.Authenticator, error) {
-	if r.RegistryStr() == k.registry {
-		return authn.FromConfig(k.auth), nil
-	}
-	return authn.Anonymous, nil
-}
 
 // PushGoImage builds the Go program in dir (static, from the working
 // directory's module) and pushes it to the stack registry as <name>: one
@@ -98,7 +80,7 @@ func PushGoImage(ctx context.Context, env *stacktest.Env, dir, imageName string)
 	if err != nil {
 		return "", err
 	}
-	if err := remote.Write(ref, img, remote.WithAuthFromKeychain(Keychain(env)), remote.WithContext(ctx)); err != nil {
+	if err := remote.Write(ref, img, remote.WithAuthFromKeychain(env.Keychain()), remote.WithContext(ctx)); err != nil {
 		return "", fmt.Errorf("pushing %s: %w", ref, err)
 	}
 	d, err := img.Digest()

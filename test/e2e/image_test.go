@@ -24,7 +24,6 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/chainseal/chainseal/images/base"
-	"github.com/chainseal/chainseal/internal/demo"
 	"github.com/chainseal/chainseal/internal/stacktest"
 )
 
@@ -128,7 +127,7 @@ func stackKeychain(t *testing.T, env *stacktest.Env) authn.Keychain {
 	for _, k := range []string{"REGISTRY", "REGISTRY_USERNAME", "REGISTRY_PASSWORD"} {
 		env.Must(t, k)
 	}
-	return demo.Keychain(env)
+	return env.Keychain()
 }
 
 // dockerConfig writes a DOCKER_CONFIG dir with the stack registry's login,
