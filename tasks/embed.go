@@ -7,14 +7,15 @@ import _ "embed"
 
 // RBAC is rbac.yaml: the chainseal ServiceAccount, its Role and RoleBinding
 // (read the run, the config and the signing Secret by name), and the
-// chainseal-annotate Role and RoleBinding (PipelineRun annotations, for
-// tekton storage).
+// chainseal-annotate Role and RoleBinding (PipelineRun annotations:
+// chains.tekton.dev/signed, and the attestations with tekton storage).
 //
 //go:embed rbac.yaml
 var RBAC []byte
 
 // RBACTaskRuns is rbac-taskruns.yaml: the chainseal-annotate-taskruns Role
-// and RoleBinding, for signed TaskRuns stored with tekton storage.
+// and RoleBinding, for signed TaskRuns (marked signed; their attestations
+// with tekton storage).
 //
 //go:embed rbac-taskruns.yaml
 var RBACTaskRuns []byte

@@ -333,7 +333,8 @@ func TestOptionsNameTheFlag(t *testing.T) {
 	}
 }
 
-// The annotate Roles are written only where tekton storage needs them, and
+// The annotate Roles are written where runs are marked signed: the
+// PipelineRun always, TaskRuns when they are signed, whatever the storage; and
 // the names migrate looks for are those of tasks/rbac*.yaml.
 func TestRBACFollowsStorage(t *testing.T) {
 	for _, tc := range []struct {
@@ -342,7 +343,8 @@ func TestRBACFollowsStorage(t *testing.T) {
 		secret bool
 	}{
 		{map[string]string{}, []string{"chainseal", annotateRBAC, annotateTaskRunsRBAC}, true},
-		{map[string]string{config.KeyPipelineRunStorage: "oci", config.KeyTaskRunStorage: ""}, []string{"chainseal"}, true},
+		{map[string]string{config.KeyPipelineRunStorage: "oci", config.KeyTaskRunStorage: ""}, []string{"chainseal", annotateRBAC}, true},
+		{map[string]string{config.KeyPipelineRunStorage: "oci", config.KeyTaskRunStorage: "oci"}, []string{"chainseal", annotateRBAC, annotateTaskRunsRBAC}, true},
 		{map[string]string{config.KeyTaskRunSigner: "none"}, []string{"chainseal", annotateRBAC}, true},
 		{with(kms), []string{"chainseal", annotateRBAC, annotateTaskRunsRBAC}, false},
 	} {

@@ -27,16 +27,16 @@ type Object interface {
 // partOf labels what migrate writes.
 var partOf = map[string]string{"app.kubernetes.io/part-of": "chainseal"}
 
-// The RBAC objects of tasks/rbac.yaml and rbac-taskruns.yaml that are only
-// needed with tekton storage.
+// The RBAC objects of tasks/rbac.yaml and rbac-taskruns.yaml that let
+// chainseal annotate runs (chains.tekton.dev/signed; tekton storage).
 const (
 	annotateRBAC         = "chainseal-annotate"
 	annotateTaskRunsRBAC = "chainseal-annotate-taskruns"
 )
 
 // Objects are what chainseal needs in the namespace: the ServiceAccount,
-// Roles and RoleBindings of tasks/rbac.yaml (the annotate ones only with
-// tekton storage), the chainseal-config ConfigMap, and the chainseal-signing
+// Roles and RoleBindings of tasks/rbac.yaml (and rbac-taskruns.yaml when
+// TaskRuns are signed), the chainseal-config ConfigMap, and the chainseal-signing
 // Secret when a key file was copied.
 func (t *Translation) Objects() ([]Object, error) {
 	docs, err := rbacObjects(tasks.RBAC)

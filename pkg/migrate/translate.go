@@ -46,8 +46,9 @@ type Translation struct {
 	// copied from signing-secrets (empty: no Secret is written).
 	Secret map[string][]byte
 	// AnnotatePipelineRuns and AnnotateTaskRuns say whether chainseal
-	// stores attestations in PipelineRun or TaskRun annotations (tekton
-	// storage), which needs the chainseal-annotate(-taskruns) Roles.
+	// annotates PipelineRuns or TaskRuns (chains.tekton.dev/signed on every
+	// sealed run, and the attestations with tekton storage), which needs
+	// the chainseal-annotate(-taskruns) Roles.
 	AnnotatePipelineRuns, AnnotateTaskRuns bool
 	// Notes say what became of every key and file, and what is left to do.
 	Notes []Note
@@ -93,8 +94,11 @@ func Translate(src Source, ns string, o TranslateOptions) (*Translation, error) 
 	}
 	return &Translation{
 		Namespace: ns, Config: t.out, Parsed: cfg, Secret: t.secretOut, Notes: t.notes,
-		AnnotatePipelineRuns: t.stores(kindPipelineRun, config.StorageTekton),
-		AnnotateTaskRuns:     t.stores(kindTaskRun, config.StorageTekton),
+		// Every sealed run is marked chains.tekton.dev/signed=true, as
+		// Chains marks it, whatever the storage: the PipelineRun always,
+		// TaskRuns when they are signed.
+		AnnotatePipelineRuns: true,
+		AnnotateTaskRuns:     t.effective[kindTaskRun].enabled(),
 	}, nil
 }
 

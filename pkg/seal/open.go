@@ -8,6 +8,7 @@ import (
 	"github.com/chainseal/chainseal/pkg/config"
 	"github.com/chainseal/chainseal/pkg/signing"
 	"github.com/chainseal/chainseal/pkg/storage"
+	"github.com/chainseal/chainseal/pkg/storage/annotations"
 	"github.com/chainseal/chainseal/pkg/transparency/rekor"
 )
 
@@ -17,6 +18,10 @@ type Setup struct {
 	Deps storage.Deps
 	// Secrets holds the signing key files (a mounted Secret or the API).
 	Secrets signing.Secrets
+	// MarkRuns marks every sealed object chains.tekton.dev/signed=true
+	// through Deps.Tekton, whatever the storage list (the run was read from
+	// the API, so it is there to mark).
+	MarkRuns bool
 	// RekorPublicKey pins the transparency log's key (PEM), over
 	// transparency.publickey. The key is never fetched from the log.
 	RekorPublicKey []byte
@@ -33,6 +38,9 @@ func Open(ctx context.Context, in Input, s Setup) (*Sealer, error) {
 		return nil, err
 	}
 	opts := []Option{WithLogger(log)}
+	if s.MarkRuns && s.Deps.Tekton != nil {
+		opts = append(opts, WithMarker(annotations.New(s.Deps.Tekton)))
+	}
 	if cfg.Transparency.Enabled {
 		tlog, err := openLog(cfg, s.RekorPublicKey, log)
 		if err != nil {

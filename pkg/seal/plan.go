@@ -12,7 +12,7 @@ import (
 // pr is the PipelineRun the statements are about. Plan is pure; an empty
 // Input means there is nothing to sign.
 func Plan(res *provenance.Result, pr storage.Object, cfg config.Config) Input {
-	var in Input
+	in := Input{Run: pr}
 	if res == nil {
 		return in
 	}

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/chainseal/chainseal/pkg/signing"
@@ -42,6 +43,10 @@ type UnsignedImage struct {
 
 // Input is everything one run seals.
 type Input struct {
+	// Run is the PipelineRun sealed: a marker (WithMarker) marks it signed
+	// once everything of the seal is stored, also when only its images or
+	// TaskRuns were signed. Zero when the run is not an object to mark.
+	Run        storage.Object
 	Statements []Unsigned
 	Images     []UnsignedImage
 }
@@ -66,6 +71,8 @@ type Sealer struct {
 	log          *slog.Logger
 	// callTimeout bounds each call to a signer (loading included).
 	callTimeout time.Duration
+	// marker, when set, marks every sealed object, whatever the backends.
+	marker storage.Marker
 }
 
 // Option configures a Sealer.
@@ -73,6 +80,12 @@ type Option func(*Sealer)
 
 // WithTransparency logs every signature before storing it.
 func WithTransparency(t Transparency) Option { return func(s *Sealer) { s.transparency = t } }
+
+// WithMarker marks every object sealed (the TaskRuns whose statements were
+// stored, then Input.Run) with m once every backend holds everything, as
+// Tekton Chains marks every run it signs whatever its storage. Without it,
+// only the backends that are a storage.Marker mark what they stored.
+func WithMarker(m storage.Marker) Option { return func(s *Sealer) { s.marker = m } }
 
 // WithLogger logs one line per stage.
 func WithLogger(l *slog.Logger) Option { return func(s *Sealer) { s.log = l } }
@@ -158,6 +171,16 @@ func (s *Sealer) Seal(ctx context.Context, in Input) (*Report, error) {
 	}
 	if len(errs) > 0 {
 		return rep, fmt.Errorf("%w; nothing was marked signed, re-run to complete", errors.Join(errs...))
+	}
+	if s.marker != nil {
+		for _, o := range sealedObjects(in.Run, batch) {
+			if err := s.marker.MarkSigned(ctx, o, transparencyURL(o, batch)); err != nil {
+				return rep, fmt.Errorf("everything is stored, but marking %s chains.tekton.dev/signed=true failed (the chainseal ServiceAccount needs patch on %ss: Role %s of tasks/rbac%s.yaml): %w",
+					o, strings.ToLower(o.Kind), annotateRole(o), rbacFileSuffix(o), err)
+			}
+			rep.Marked = append(rep.Marked, o)
+		}
+		return rep, nil
 	}
 	for i, b := range s.backends {
 		m, ok := b.(storage.Marker)
@@ -266,6 +289,46 @@ func transparencyURL(o storage.Object, batch storage.Batch) string {
 		}
 	}
 	return url
+}
+
+// sealedObjects are the objects a seal marks: every object an attestation
+// is about, TaskRuns first, and the sealed run last (watchers of the
+// PipelineRun take its mark as the end of the seal).
+func sealedObjects(run storage.Object, batch storage.Batch) []storage.Object {
+	var out []storage.Object
+	add := func(o storage.Object) {
+		if o.UID != "" && o != run && !slices.Contains(out, o) {
+			out = append(out, o)
+		}
+	}
+	for _, a := range batch.Attestations {
+		add(a.Object)
+	}
+	isRun := func(o storage.Object) int {
+		if o.Kind == "PipelineRun" {
+			return 1
+		}
+		return 0
+	}
+	slices.SortStableFunc(out, func(a, b storage.Object) int { return cmp.Compare(isRun(a), isRun(b)) })
+	if run.UID != "" {
+		out = append(out, run)
+	}
+	return out
+}
+
+func annotateRole(o storage.Object) string {
+	if o.Kind == "TaskRun" {
+		return "chainseal-annotate-taskruns"
+	}
+	return "chainseal-annotate"
+}
+
+func rbacFileSuffix(o storage.Object) string {
+	if o.Kind == "TaskRun" {
+		return "-taskruns"
+	}
+	return ""
 }
 
 func writesLast(b storage.Backend) int {

@@ -9,6 +9,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -274,5 +275,80 @@ func TestSealFailsWhenABackendStoresNoCopy(t *testing.T) {
 	}
 	if len(m.marked) != 0 {
 		t.Errorf("marked %v signed although oci stored nothing", m.marked)
+	}
+}
+
+// recordingMarker is a storage.Marker double that records what it marked
+// and can be told to fail.
+type recordingMarker struct {
+	marked []storage.Object
+	fail   error
+}
+
+func (m *recordingMarker) MarkSigned(_ context.Context, o storage.Object, _ string) error {
+	if m.fail != nil {
+		return m.fail
+	}
+	m.marked = append(m.marked, o)
+	return nil
+}
+
+// With a marker, every sealed object is marked whatever the storage list
+// (here no backend can mark), the TaskRuns before the PipelineRun; a
+// marking backend does not mark twice.
+func TestSealWithMarkerMarksWhateverTheStorage(t *testing.T) {
+	var order []string
+	tr := storage.Object{Kind: "TaskRun", Namespace: "ns", Name: "t", UID: "u2"}
+	for _, tc := range []struct {
+		name string
+		in   Input
+		want []storage.Object
+	}{
+		{"statements", Input{Run: pr, Statements: []Unsigned{
+			{Object: pr, Format: "slsa/v2alpha4", PayloadType: "application/vnd.in-toto+json", Payload: []byte(`{"a":1}`), Signer: "x509", Storage: []string{"oci"}},
+			{Object: tr, Format: "in-toto", PayloadType: "application/vnd.in-toto+json", Payload: []byte(`{"b":1}`), Signer: "x509", Storage: []string{"oci", "tekton"}},
+		}}, []storage.Object{tr, pr}},
+		{"images only", Input{Run: pr, Images: []UnsignedImage{{Image: "r/i@sha256:00", Payload: []byte("{}"), Signer: "x509", Storage: []string{"oci"}}}},
+			[]storage.Object{pr}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			oci := &recordingBackend{name: "oci", order: &order}
+			tk := &markingBackend{recordingBackend: recordingBackend{name: "tekton", order: &order}}
+			m := &recordingMarker{}
+			rep, err := New(signers{"x509": newTestSigner(t)}, []storage.Backend{oci, tk}, WithMarker(m)).Seal(context.Background(), tc.in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(m.marked, tc.want) || !slices.Equal(rep.Marked, tc.want) {
+				t.Errorf("marked %v (report %v), want %v", m.marked, rep.Marked, tc.want)
+			}
+			if len(tk.marked) != 0 {
+				t.Errorf("the tekton backend marked %v as well", tk.marked)
+			}
+		})
+	}
+}
+
+// Fail closed: with a marker, nothing is marked while a store failed; a
+// marking that fails fails the run and names the Role that grants it.
+func TestSealWithMarkerFailsClosed(t *testing.T) {
+	var order []string
+	oci := &recordingBackend{name: "oci", order: &order, fail: errors.New("registry said 503")}
+	file := &recordingBackend{name: "file", order: &order}
+	tk := &markingBackend{recordingBackend: recordingBackend{name: "tekton", order: &order}}
+	m := &recordingMarker{}
+	in := input()
+	in.Run = pr
+	if _, err := New(signers{"x509": newTestSigner(t)}, []storage.Backend{oci, file, tk}, WithMarker(m)).Seal(context.Background(), in); err == nil {
+		t.Fatal("sealed although oci failed")
+	}
+	if len(m.marked) != 0 {
+		t.Fatalf("marked %v although oci failed", m.marked)
+	}
+	oci.fail = nil
+	m.fail = errors.New(`pipelineruns.tekton.dev "p" is forbidden`)
+	_, err := New(signers{"x509": newTestSigner(t)}, []storage.Backend{oci, file, tk}, WithMarker(m)).Seal(context.Background(), in)
+	if err == nil || !strings.Contains(err.Error(), "forbidden") || !strings.Contains(err.Error(), "chainseal-annotate-taskruns") {
+		t.Fatalf("error = %v, want the API's refusal and the Role that grants the patch", err)
 	}
 }

@@ -92,6 +92,9 @@ func run(ctx context.Context, o Options) (*Outcome, error) {
 		},
 		Secrets:        secrets(o),
 		RekorPublicKey: o.RekorPublicKey,
+		// A run read from the API is marked signed, as Chains marks it,
+		// whatever the storage; one read from files may not be there.
+		MarkRuns: len(o.FromFiles) == 0,
 	})
 	if err != nil {
 		return out, err
