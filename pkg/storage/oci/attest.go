@@ -32,9 +32,9 @@ func (b *Backend) attest(ctx context.Context, d name.Digest, a storage.Attestati
 	}
 	var t *cosignTag
 	present := func(ctx context.Context) (bool, error) {
-		read, err := b.readTag(ctx, d, ociremote.AttestationTag)
-		if err != nil {
-			return false, err
+		read, unchanged, err := b.readTag(ctx, d, ociremote.AttestationTag, t)
+		if err != nil || unchanged {
+			return unchanged, err
 		}
 		t = read
 		dup, err := findAttestation(ctx, t.existing, a, pt)

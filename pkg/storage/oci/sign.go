@@ -24,9 +24,9 @@ func (b *Backend) attachSignature(ctx context.Context, d name.Digest, s storage.
 	}
 	var t *cosignTag
 	present := func(ctx context.Context) (bool, error) {
-		read, err := b.readTag(ctx, d, ociremote.SignatureTag)
-		if err != nil {
-			return false, err
+		read, unchanged, err := b.readTag(ctx, d, ociremote.SignatureTag, t)
+		if err != nil || unchanged {
+			return unchanged, err
 		}
 		t = read
 		dup, err := findSignature(t.existing, s, b64)

@@ -7,12 +7,15 @@ import (
 	"net/http"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/partial"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/sigstore/cosign/v2/pkg/oci"
 	"github.com/sigstore/cosign/v2/pkg/oci/empty"
 	"github.com/sigstore/cosign/v2/pkg/oci/mutate"
 	ociremote "github.com/sigstore/cosign/v2/pkg/oci/remote"
+	"golang.org/x/sync/errgroup"
 )
 
 // tagOf names one of the tags cosign keeps next to an image
@@ -27,28 +30,36 @@ type cosignTag struct {
 	existing []oci.Signature
 	// digest is the manifest the tag pointed at when read ("" when absent).
 	digest string
+	// written is the manifest appendAndWrite moved the tag to ("" before).
+	written string
 }
 
 // readTag reads the tag that tagOf names for d; a missing tag reads as empty.
-func (b *Backend) readTag(ctx context.Context, d name.Digest, tagOf tagOf) (*cosignTag, error) {
+// When the tag still points at the manifest last wrote, it reads nothing
+// more and reports unchanged: that manifest holds last's new layer, so
+// confirming a write costs one HEAD, not a manifest read.
+func (b *Backend) readTag(ctx context.Context, d name.Digest, tagOf tagOf, last *cosignTag) (t *cosignTag, unchanged bool, err error) {
 	opts := b.ociOpts(ctx)
 	tag, err := tagOf(d, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("naming the cosign tag of %s: %w", d, err)
+		return nil, false, fmt.Errorf("naming the cosign tag of %s: %w", d, err)
 	}
-	t := &cosignTag{tag: tag, base: empty.Signatures()}
+	t = &cosignTag{tag: tag, base: empty.Signatures()}
 	if t.digest, err = b.tagDigest(ctx, tag); err != nil || t.digest == "" {
-		return t, err
+		return t, false, err
+	}
+	if last != nil && last.written != "" && last.written == t.digest {
+		return last, true, nil
 	}
 	// Read the manifest the tag pointed at, by digest: what is appended to
 	// is what the tag is compared with before it is moved.
 	if t.base, err = ociremote.Signatures(tag.Context().Digest(t.digest), opts...); err != nil {
-		return nil, fmt.Errorf("reading %s: %w", tag, err)
+		return nil, false, fmt.Errorf("reading %s: %w", tag, err)
 	}
 	if t.existing, err = t.base.Get(); err != nil {
-		return nil, fmt.Errorf("reading %s: %w", tag, err)
+		return nil, false, fmt.Errorf("reading %s: %w", tag, err)
 	}
-	return t, nil
+	return t, false, nil
 }
 
 // tagDigest is the manifest digest tag points at, "" when there is no tag.
@@ -69,9 +80,9 @@ var errTagMoved = errors.New("the tag was moved by another writer")
 
 // appendAndWrite appends one layer to the tag as read and moves the tag to
 // the result, unless another writer moved it since it was read
-// (errTagMoved). Registries have no compare-and-swap on tags: the blobs and
-// the manifest go first, by digest, so that between the check and the move
-// there is a single request, not a whole upload.
+// (errTagMoved). Registries have no compare-and-swap on tags: the blobs go
+// first, so that between the check and the move there is a single request
+// (the manifest, put by tag), not a whole upload.
 func (b *Backend) appendAndWrite(ctx context.Context, t *cosignTag, s oci.Signature) error {
 	next, err := mutate.AppendSignatures(t.base, false, s)
 	if err != nil {
@@ -82,7 +93,7 @@ func (b *Backend) appendAndWrite(ctx context.Context, t *cosignTag, s oci.Signat
 		return fmt.Errorf("appending to %s: %w", t.tag, err)
 	}
 	opts := b.remoteOpts(ctx)
-	if err := remote.Write(t.tag.Context().Digest(h.String()), next, opts...); err != nil {
+	if err := uploadBlobs(ctx, t.tag.Context(), next, opts); err != nil {
 		return fmt.Errorf("writing %s: %w", t.tag, err)
 	}
 	now, err := b.tagDigest(ctx, t.tag)
@@ -92,8 +103,28 @@ func (b *Backend) appendAndWrite(ctx context.Context, t *cosignTag, s oci.Signat
 	if now != t.digest {
 		return errTagMoved
 	}
-	if err := remote.Tag(t.tag, next, opts...); err != nil {
+	if err := remote.Put(t.tag, next, opts...); err != nil {
 		return fmt.Errorf("writing %s: %w", t.tag, err)
 	}
+	t.written = h.String()
 	return nil
+}
+
+// uploadBlobs uploads img's layers and config to repo, in parallel; blobs
+// the repository has are only checked (one HEAD each). Unlike remote.Write
+// it neither checks for nor writes the manifest.
+func uploadBlobs(ctx context.Context, repo name.Repository, img v1.Image, opts []remote.Option) error {
+	layers, err := img.Layers()
+	if err != nil {
+		return err
+	}
+	cfg, err := partial.ConfigLayer(img)
+	if err != nil {
+		return err
+	}
+	g, ctx := errgroup.WithContext(ctx)
+	for _, l := range append(layers, cfg) {
+		g.Go(func() error { return remote.WriteLayer(repo, l, append(opts, remote.WithContext(ctx))...) })
+	}
+	return g.Wait()
 }
