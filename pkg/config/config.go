@@ -61,7 +61,11 @@ type Config struct {
 
 	Transparency struct {
 		Enabled bool
-		URL     string
+		// Manual is transparency.enabled: manual, as Tekton Chains reads
+		// it: only the runs annotated chains.tekton.dev/transparency-upload:
+		// "true" are logged.
+		Manual bool
+		URL    string
 		// PublicKey is the log's PEM public key (transparency.publickey).
 		PublicKey string
 	}
@@ -308,13 +312,15 @@ var fields = map[string]field{
 	KeyBuildType: oneOf(func(c *Config) *string { return &c.BuildType }, BuildTypeSLSA, BuildTypeSLSATekton),
 
 	KeyTransparencyEnabled: field{func(c *Config, v string) error {
-		// Chains also accepts "manual" (sign in the log only when annotated);
-		// a finally task is explicit by nature, so manual means on.
+		// "manual", as in Chains: log only the runs annotated
+		// chains.tekton.dev/transparency-upload: "true".
+		c.Transparency.Enabled, c.Transparency.Manual = false, false
 		switch strings.ToLower(v) {
-		case "true", "manual":
+		case "true":
 			c.Transparency.Enabled = true
+		case "manual":
+			c.Transparency.Enabled, c.Transparency.Manual = true, true
 		case "false":
-			c.Transparency.Enabled = false
 		default:
 			return fmt.Errorf("%q is not accepted: use true, false or manual", v)
 		}

@@ -34,8 +34,14 @@ func TestChainsConfigCopiedOver(t *testing.T) {
 	if got := strings.Join(c.PipelineRun.Storage, ","); got != "oci,tekton" {
 		t.Errorf("storage = %q, want oci,tekton (trimmed, deduplicated, in order)", got)
 	}
-	if !c.Transparency.Enabled || c.KMS.Ref != "hashivault://release" || c.BuilderID != "https://ci.example/builder" {
+	if !c.Transparency.Enabled || !c.Transparency.Manual || c.KMS.Ref != "hashivault://release" || c.BuilderID != "https://ci.example/builder" {
 		t.Errorf("parsed = %+v", c)
+	}
+	for v, want := range map[string][2]bool{"true": {true, false}, "false": {false, false}, "MANUAL": {true, true}} {
+		c, err := Parse(map[string]string{KeyTransparencyEnabled: v})
+		if err != nil || c.Transparency.Enabled != want[0] || c.Transparency.Manual != want[1] {
+			t.Errorf("transparency.enabled=%s: enabled %v, manual %v, %v; want %v", v, c.Transparency.Enabled, c.Transparency.Manual, err, want)
+		}
 	}
 }
 

@@ -343,14 +343,11 @@ var rules = map[string]rule{
 	config.KeyBuildType:    oneOf(config.BuildTypeSLSA, config.BuildTypeSLSATekton),
 	config.KeyTransparencyEnabled: func(t *translator, k, v string) {
 		// Chains: "true" or "manual" turn it on, any other value off.
+		// chainseal reads manual as Chains does: only the runs annotated
+		// chains.tekton.dev/transparency-upload: "true" are logged.
 		switch v {
-		case "true", "false":
+		case "true", "false", "manual":
 			t.carry(k, v, "")
-		case "manual":
-			t.out[k] = "true"
-			t.add(Note{Key: k, Status: Changed, Written: []string{k},
-				Reason: "written as true: Chains logged only runs annotated chains.tekton.dev/transparency-upload=true; chainseal logs every run it seals in this namespace (adding the finally task is the opt-in)",
-				Todo:   fmt.Sprintf("if some of %s's runs must stay out of the log, set %s=false in its chainseal-config", t.ns, k)})
 		default:
 			t.out[k] = "false"
 			t.add(Note{Key: k, Status: Translated, Written: []string{k},

@@ -195,7 +195,7 @@ var translateCases = []translateCase{
 		opts:   func(o *TranslateOptions) { o.RekorPublicKey = []byte("-----BEGIN PUBLIC KEY-----\n") },
 		status: Added, written: map[string]string{config.KeyTransparencyPublicKey: "-----BEGIN PUBLIC KEY-----\n"}},
 	{name: "transparency manual", key: config.KeyTransparencyEnabled, config: with(nil, config.KeyTransparencyEnabled, "manual"),
-		status: Changed, written: map[string]string{config.KeyTransparencyEnabled: "true"}, reason: "chains.tekton.dev/transparency-upload"},
+		status: Carried, written: map[string]string{config.KeyTransparencyEnabled: "manual"}},
 	{name: "transparency True (off for Chains)", key: config.KeyTransparencyEnabled, config: with(nil, config.KeyTransparencyEnabled, "True"),
 		status: Translated, written: map[string]string{config.KeyTransparencyEnabled: "false"}},
 	{name: "transparency url", key: config.KeyTransparencyURL, config: with(nil, config.KeyTransparencyURL, "https://rekor.example"),

@@ -28,7 +28,8 @@ type Setup struct {
 }
 
 // Open makes a Sealer for in from the config: a signer loader, every
-// backend in uses, and the transparency log when transparency.enabled.
+// backend in uses, and the transparency log when transparency.enabled
+// (with manual, only when a run of in asked for it).
 // Nothing is dialled here that in does not use.
 func Open(ctx context.Context, in Input, s Setup) (*Sealer, error) {
 	cfg, log := s.Deps.Config, s.Deps.Log
@@ -41,7 +42,7 @@ func Open(ctx context.Context, in Input, s Setup) (*Sealer, error) {
 	if s.MarkRuns && s.Deps.Tekton != nil {
 		opts = append(opts, WithMarker(annotations.New(s.Deps.Tekton)))
 	}
-	if cfg.Transparency.Enabled {
+	if cfg.Transparency.Enabled && (!cfg.Transparency.Manual || in.Logs()) {
 		tlog, err := openLog(cfg, s.RekorPublicKey, log)
 		if err != nil {
 			return nil, err

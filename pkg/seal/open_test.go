@@ -73,3 +73,20 @@ func TestOpenPinsTheLogKey(t *testing.T) {
 		t.Errorf("a bad transparency.publickey: err = %v, want one naming the key", err)
 	}
 }
+
+// With transparency.enabled: manual and no run asking to be logged, the log
+// is not opened, so its key is not needed; once a run asks, it is.
+func TestOpenManualTransparencyOpensTheLogOnlyWhenAsked(t *testing.T) {
+	ctx := context.Background()
+	cfg := transparencyConfig(t, map[string]string{})
+	cfg.Transparency.Manual = true
+	quiet := Input{Images: []UnsignedImage{{Image: "r/i@sha256:00", NotLogged: true}}}
+	s, err := Open(ctx, quiet, Setup{Deps: storage.Deps{Config: cfg}})
+	if err != nil || s.transparency != nil {
+		t.Fatalf("manual, nothing asked: err %v, log %v; want no log and no error", err, s.transparency)
+	}
+	quiet.Images[0].NotLogged = false
+	if _, err := Open(ctx, quiet, Setup{Deps: storage.Deps{Config: cfg}}); err == nil || !strings.Contains(err.Error(), config.KeyTransparencyPublicKey) {
+		t.Fatalf("manual, a run asked, no key: err = %v, want one naming %s", err, config.KeyTransparencyPublicKey)
+	}
+}

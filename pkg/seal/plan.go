@@ -43,6 +43,53 @@ func Plan(res *provenance.Result, pr storage.Object, cfg config.Config) Input {
 	return in
 }
 
+// TransparencyUploadAnnotation is Tekton Chains' per-run opt-in to the
+// transparency log under transparency.enabled: manual.
+const TransparencyUploadAnnotation = "chains.tekton.dev/transparency-upload"
+
+// transparencyAnnotation is set on a run whose signatures were logged.
+const transparencyAnnotation = "chains.tekton.dev/transparency"
+
+// ManualTransparency applies transparency.enabled: manual as Tekton Chains
+// does: the signatures about an object are logged only when the object is
+// annotated chains.tekton.dev/transparency-upload: "true" and not already
+// annotated chains.tekton.dev/transparency (logged before). Image
+// signatures follow the sealed run (in.Run); Tekton copies a PipelineRun's
+// annotations to its TaskRuns, so annotating the PipelineRun logs all.
+// annotations gives an object's annotations.
+func (in *Input) ManualTransparency(annotations func(storage.Object) map[string]string) {
+	wants := func(o storage.Object) bool {
+		a := annotations(o)
+		if _, done := a[transparencyAnnotation]; done {
+			return false
+		}
+		return a[TransparencyUploadAnnotation] == "true"
+	}
+	for i := range in.Statements {
+		in.Statements[i].NotLogged = !wants(in.Statements[i].Object)
+	}
+	run := wants(in.Run)
+	for i := range in.Images {
+		in.Images[i].NotLogged = !run
+	}
+}
+
+// Logs reports whether a signature of in goes to the transparency log
+// (when it is on).
+func (in Input) Logs() bool {
+	for _, u := range in.Statements {
+		if !u.NotLogged {
+			return true
+		}
+	}
+	for _, u := range in.Images {
+		if !u.NotLogged {
+			return true
+		}
+	}
+	return false
+}
+
 // Empty reports whether the input has nothing to sign.
 func (in Input) Empty() bool { return len(in.Statements) == 0 && len(in.Images) == 0 }
 

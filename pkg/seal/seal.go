@@ -31,6 +31,9 @@ type Unsigned struct {
 	// Signer and Storage come from artifacts.<kind>.signer and .storage.
 	Signer  string
 	Storage []string
+	// NotLogged keeps the signature out of the transparency log
+	// (transparency.enabled: manual and the object does not ask for it).
+	NotLogged bool
 }
 
 // UnsignedImage is a cosign simplesigning payload for one image.
@@ -39,6 +42,8 @@ type UnsignedImage struct {
 	Payload []byte
 	Signer  string
 	Storage []string
+	// NotLogged: as Unsigned.NotLogged, decided by the sealed run.
+	NotLogged bool
 }
 
 // Input is everything one run seals.
@@ -129,11 +134,9 @@ func (s *Sealer) Seal(ctx context.Context, in Input) (*Report, error) {
 		return rep, err
 	}
 	if s.transparency != nil {
-		start := time.Now()
-		if err := s.transparency.Log(ctx, &batch); err != nil {
-			return rep, fmt.Errorf("transparency log %s: %w; nothing was stored", s.transparency.URL(), err)
+		if err := s.logged(ctx, in, &batch); err != nil {
+			return rep, err
 		}
-		s.log.Info("logged in transparency log", "url", s.transparency.URL(), "entries", len(batch.Attestations)+len(batch.Images), "duration", since(start))
 	}
 	rep.Attestations = batch.Attestations
 	rep.Images = batch.Images
@@ -195,6 +198,42 @@ func (s *Sealer) Seal(ctx context.Context, in Input) (*Report, error) {
 		}
 	}
 	return rep, nil
+}
+
+// logged logs every signature of batch that in does not keep out of the
+// log (NotLogged), and fills in their entries.
+func (s *Sealer) logged(ctx context.Context, in Input, batch *storage.Batch) error {
+	start := time.Now()
+	var sub storage.Batch
+	var atts, imgs []int
+	for i, a := range batch.Attestations {
+		if !in.Statements[i].NotLogged {
+			sub.Attestations, atts = append(sub.Attestations, a), append(atts, i)
+		} else {
+			s.log.Info("not logged in the transparency log", "object", a.Object.String(), "format", a.Format, "reason", "transparency.enabled is manual and the run is not annotated "+TransparencyUploadAnnotation+`: "true"`)
+		}
+	}
+	for i, img := range batch.Images {
+		if !in.Images[i].NotLogged {
+			sub.Images, imgs = append(sub.Images, img), append(imgs, i)
+		} else {
+			s.log.Info("not logged in the transparency log", "image", img.Image, "reason", "transparency.enabled is manual and the run is not annotated "+TransparencyUploadAnnotation+`: "true"`)
+		}
+	}
+	if len(sub.Attestations)+len(sub.Images) == 0 {
+		return nil
+	}
+	if err := s.transparency.Log(ctx, &sub); err != nil {
+		return fmt.Errorf("transparency log %s: %w; nothing was stored", s.transparency.URL(), err)
+	}
+	for j, i := range atts {
+		batch.Attestations[i].Transparency = sub.Attestations[j].Transparency
+	}
+	for j, i := range imgs {
+		batch.Images[i].Transparency = sub.Images[j].Transparency
+	}
+	s.log.Info("logged in transparency log", "url", s.transparency.URL(), "entries", len(sub.Attestations)+len(sub.Images), "duration", since(start))
+	return nil
 }
 
 // opened checks that every backend in uses was opened, before anything is

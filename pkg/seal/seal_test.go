@@ -352,3 +352,48 @@ func TestSealWithMarkerFailsClosed(t *testing.T) {
 		t.Fatalf("error = %v, want the API's refusal and the Role that grants the patch", err)
 	}
 }
+
+// recordingLog is a transparency log double: it records what it was given
+// and gives each record an entry with the next index.
+type recordingLog struct {
+	got  []string
+	next int64
+}
+
+func (l *recordingLog) URL() string { return "https://rekor.example" }
+func (l *recordingLog) Log(_ context.Context, b *storage.Batch) error {
+	for i := range b.Attestations {
+		l.got = append(l.got, b.Attestations[i].Object.String())
+		l.next++
+		b.Attestations[i].Transparency = &storage.TransparencyEntry{URL: l.URL(), LogIndex: l.next}
+	}
+	for i := range b.Images {
+		l.got = append(l.got, b.Images[i].Image)
+		l.next++
+		b.Images[i].Transparency = &storage.TransparencyEntry{URL: l.URL(), LogIndex: l.next}
+	}
+	return nil
+}
+
+// A signature kept out of the log (manual transparency) is not given to it,
+// and the entries of the others land on their own records.
+func TestSealLogsOnlyWhatIsNotKeptOut(t *testing.T) {
+	var order []string
+	oci := &recordingBackend{name: "oci", order: &order}
+	file := &recordingBackend{name: "file", order: &order}
+	tk := &markingBackend{recordingBackend: recordingBackend{name: "tekton", order: &order}}
+	tlog := &recordingLog{}
+	in := input()
+	in.Statements[0].NotLogged = true
+	rep, err := New(signers{"x509": newTestSigner(t)}, []storage.Backend{oci, file, tk}, WithTransparency(tlog)).Seal(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(tlog.got, ",") != "TaskRun ns/t,r/i@sha256:00" {
+		t.Errorf("logged %v, want the TaskRun's attestation and the image only", tlog.got)
+	}
+	if rep.Attestations[0].Transparency != nil || rep.Attestations[1].Transparency == nil || rep.Attestations[1].Transparency.LogIndex != 1 ||
+		rep.Images[0].Transparency == nil || rep.Images[0].Transparency.LogIndex != 2 {
+		t.Errorf("entries on the wrong records: %+v %+v %+v", rep.Attestations[0].Transparency, rep.Attestations[1].Transparency, rep.Images[0].Transparency)
+	}
+}

@@ -159,6 +159,9 @@ func build(snap *tekton.Snapshot, cfg config.Config, log *slog.Logger) (seal.Inp
 	}
 	pr := snap.PipelineRun
 	in := seal.Plan(res, storage.Object{Kind: "PipelineRun", Namespace: pr.Namespace, Name: pr.Name, UID: string(pr.UID)}, cfg)
+	if cfg.Transparency.Manual {
+		in.ManualTransparency(func(o storage.Object) map[string]string { return annotationsOf(snap, o) })
+	}
 	if in.Empty() {
 		if noArtifacts {
 			return in, fmt.Errorf("%w: PipelineRun %s/%s names no artifacts with a valid digest (IMAGE_URL/IMAGE_DIGEST, IMAGES, *_ARTIFACT_OUTPUTS, ...): nothing was signed", ErrNothingToSign, pr.Namespace, pr.Name)
@@ -166,6 +169,19 @@ func build(snap *tekton.Snapshot, cfg config.Config, log *slog.Logger) (seal.Inp
 		return in, fmt.Errorf("%w for PipelineRun %s/%s: %s and %s are both none", ErrNothingToSign, pr.Namespace, pr.Name, config.KeyPipelineRunSigner, config.KeyTaskRunSigner)
 	}
 	return in, nil
+}
+
+// annotationsOf are the annotations of the run or TaskRun o, as read.
+func annotationsOf(snap *tekton.Snapshot, o storage.Object) map[string]string {
+	if string(snap.PipelineRun.UID) == o.UID {
+		return snap.PipelineRun.Annotations
+	}
+	for _, tr := range snap.TaskRuns {
+		if string(tr.TaskRun.UID) == o.UID {
+			return tr.TaskRun.Annotations
+		}
+	}
+	return nil
 }
 
 func secrets(o Options) signing.Secrets {

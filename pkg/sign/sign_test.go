@@ -97,3 +97,48 @@ func TestRunStopsAtItsDeadline(t *testing.T) {
 		t.Fatal("Run still waiting on a hung API server after 10s, with a 300ms timeout")
 	}
 }
+
+// transparency.enabled: manual logs, as in Chains, only the signatures of
+// runs annotated chains.tekton.dev/transparency-upload: "true" and not
+// logged before (chains.tekton.dev/transparency); true logs everything.
+func TestManualTransparencyFollowsTheRunsAnnotation(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		enabled    string
+		annotate   map[string]string // on the PipelineRun (and, as Tekton propagates them, its TaskRuns)
+		wantLogged bool
+	}{
+		{"manual, not annotated", "manual", nil, false},
+		{"manual, annotated", "manual", map[string]string{"chains.tekton.dev/transparency-upload": "true"}, true},
+		{"manual, annotated false", "manual", map[string]string{"chains.tekton.dev/transparency-upload": "false"}, false},
+		{"manual, logged before", "manual", map[string]string{"chains.tekton.dev/transparency-upload": "true", "chains.tekton.dev/transparency": "https://rekor.example/api/v1/log/entries?logIndex=1"}, false},
+		{"true, not annotated", "true", nil, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := buildRun("payments")
+			r.PipelineRun.Annotations = tc.annotate
+			for _, tr := range r.TaskRuns {
+				tr.Annotations = tc.annotate
+			}
+			out, err := Run(context.Background(), Options{FromFiles: r.WriteFiles(t), DryRun: true, Config: map[string]string{
+				config.KeyTransparencyEnabled: tc.enabled, config.KeyTaskRunSigner: config.SignerX509,
+				config.KeyOCISigner: config.SignerX509, config.KeyOCIStorage: config.StorageOCI,
+			}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			in := out.Input
+			if len(in.Statements) != 2 || len(in.Images) != 1 {
+				t.Fatalf("%d statements, %d images; want the PipelineRun's and the TaskRun's, and the image's", len(in.Statements), len(in.Images))
+			}
+			for _, u := range in.Statements {
+				if u.NotLogged == tc.wantLogged {
+					t.Errorf("%s: logged %v, want %v", u.Object, !u.NotLogged, tc.wantLogged)
+				}
+			}
+			if in.Images[0].NotLogged == tc.wantLogged || in.Logs() != tc.wantLogged {
+				t.Errorf("image logged %v, input logs %v; want %v", !in.Images[0].NotLogged, in.Logs(), tc.wantLogged)
+			}
+		})
+	}
+}
