@@ -9,9 +9,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
+	"github.com/tektoncd/pipeline/pkg/apis/pipeline/v1beta1"
 	"k8s.io/apimachinery/pkg/util/yaml"
 	"knative.dev/pkg/apis"
 	sigsyaml "sigs.k8s.io/yaml"
@@ -61,6 +63,8 @@ func validate(t *testing.T, path string) int {
 			obj = &v1.Pipeline{}
 		case "PipelineRun":
 			obj = &v1.PipelineRun{}
+		case "StepAction":
+			obj = &v1beta1.StepAction{}
 		default:
 			continue
 		}
@@ -87,7 +91,7 @@ func validate(t *testing.T, path string) int {
 }
 
 func TestTektonValidatesTheTaskAndSamples(t *testing.T) {
-	files := []string{"chainseal.yaml"}
+	files := []string{"chainseal.yaml", "chainseal-step.yaml"}
 	samples, _ := filepath.Glob("../catalog/task/chainseal/*/samples/*.yaml")
 	catalog, _ := filepath.Glob("../catalog/task/chainseal/*/chainseal.yaml")
 	files = append(append(files, catalog...), samples...)
@@ -129,5 +133,20 @@ func TestTaskIsLockedDown(t *testing.T) {
 		if s.Script != "" {
 			t.Errorf("step %s has a script; params must be passed as args", s.Name)
 		}
+	}
+}
+
+// The StepAction runs as no root and takes its params as args too.
+func TestStepActionIsLockedDown(t *testing.T) {
+	var sa v1beta1.StepAction
+	if err := sigsyaml.UnmarshalStrict(documents(t, "chainseal-step.yaml")[0], &sa); err != nil {
+		t.Fatal(err)
+	}
+	sc := sa.Spec.SecurityContext
+	if sc == nil || sc.RunAsNonRoot == nil || !*sc.RunAsNonRoot || sc.AllowPrivilegeEscalation == nil || *sc.AllowPrivilegeEscalation {
+		t.Error("the chainseal StepAction may run as root or escalate")
+	}
+	if sa.Spec.Script != "" || len(sa.Spec.Args) == 0 || sa.Spec.Args[0] != "sign" || !slices.Contains(sa.Spec.Args, "--step-form") {
+		t.Errorf("the StepAction must run chainseal sign --step-form with args, no script: %v", sa.Spec.Args)
 	}
 }

@@ -9,18 +9,21 @@ import (
 	"strings"
 )
 
-// koResolve runs `ko resolve -B -f file`: ko builds cmd/chainseal, pushes it
-// to the image repository and prints file with every ko:// reference
-// replaced by repository@digest.
-func koResolve(ctx context.Context, o options, env []string, file string) ([]byte, error) {
+// koResolve runs `ko resolve -B -f file...`: ko builds cmd/chainseal, pushes
+// it to the image repository and prints the files, in order, with every
+// ko:// reference replaced by repository@digest.
+func koResolve(ctx context.Context, o options, env []string, files ...string) ([]byte, error) {
 	if o.imageRepo == "" {
-		return nil, fmt.Errorf("%s names ko:// images: set KO_DOCKER_REPO (or -image-repo) to where ko should push them", file)
+		return nil, fmt.Errorf("%s names ko:// images: set KO_DOCKER_REPO (or -image-repo) to where ko should push them", strings.Join(files, ", "))
 	}
 	bin := o.ko
 	if bin == "" {
 		bin = "ko"
 	}
-	args := []string{"resolve", "-B", "-f", file}
+	args := []string{"resolve", "-B"}
+	for _, f := range files {
+		args = append(args, "-f", f)
+	}
 	if o.platform != "" {
 		args = append(args, "--platform", o.platform)
 	}

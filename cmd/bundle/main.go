@@ -27,7 +27,7 @@ func (f *fileList) Set(v string) error { *f = append(*f, v); return nil }
 func main() {
 	var o options
 	var files fileList
-	flag.Var(&files, "f", "Tekton YAML to put in the bundle (repeatable; default tasks/chainseal.yaml)")
+	flag.Var(&files, "f", "Tekton YAML to put in the bundle (repeatable; default tasks/chainseal.yaml and tasks/chainseal-step.yaml)")
 	flag.StringVar(&o.repo, "repo", os.Getenv("BUNDLE_REPO"), "where to push the bundle, repository[:tag] (env BUNDLE_REPO; default: the local stack's registry)")
 	flag.StringVar(&o.imageRepo, "image-repo", os.Getenv("KO_DOCKER_REPO"), "where ko pushes the chainseal image (env KO_DOCKER_REPO)")
 	flag.StringVar(&o.ko, "ko", os.Getenv("KO"), "the ko binary (env KO; default: the stack's, else ko on PATH)")
@@ -36,7 +36,7 @@ func main() {
 	flag.Parse()
 	o.files = files
 	if len(o.files) == 0 {
-		o.files = []string{"tasks/chainseal.yaml"}
+		o.files = []string{"tasks/chainseal.yaml", "tasks/chainseal-step.yaml"}
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	ref, err := run(context.Background(), logger, o)

@@ -48,25 +48,42 @@ func run(ctx context.Context, log *slog.Logger, o options) (string, error) {
 
 	var resources []bundle.Resource
 	var resolvedAll []string
-	for _, f := range o.files {
-		data, err := os.ReadFile(f)
-		if err != nil {
+	// One ko resolve for every file naming a ko:// image: ko builds the
+	// image once and prints the files in order.
+	data := make([][]byte, len(o.files))
+	var koFiles []string
+	for i, f := range o.files {
+		if data[i], err = os.ReadFile(f); err != nil {
 			return "", fmt.Errorf("reading %s: %w", f, err)
 		}
-		if strings.Contains(string(data), "ko://") {
-			start := time.Now()
-			data, err = koResolve(ctx, o, koEnv, f)
-			if err != nil {
-				return "", err
-			}
-			log.Info("ko resolve", "file", f, "image_repo", o.imageRepo, "duration", time.Since(start).Round(time.Millisecond))
+		if strings.Contains(string(data[i]), "ko://") {
+			koFiles = append(koFiles, f)
 		}
-		rs, err := bundle.Parse(f, data)
+	}
+	if len(koFiles) > 0 {
+		start := time.Now()
+		resolved, err := koResolve(ctx, o, koEnv, koFiles...)
+		if err != nil {
+			return "", err
+		}
+		log.Info("ko resolve", "files", strings.Join(koFiles, ","), "image_repo", o.imageRepo, "duration", time.Since(start).Round(time.Millisecond))
+		rs, err := bundle.Parse(strings.Join(koFiles, ","), resolved)
 		if err != nil {
 			return "", err
 		}
 		resources = append(resources, rs...)
-		resolvedAll = append(resolvedAll, string(data))
+		resolvedAll = append(resolvedAll, string(resolved))
+	}
+	for i, f := range o.files {
+		if strings.Contains(string(data[i]), "ko://") {
+			continue
+		}
+		rs, err := bundle.Parse(f, data[i])
+		if err != nil {
+			return "", err
+		}
+		resources = append(resources, rs...)
+		resolvedAll = append(resolvedAll, string(data[i]))
 	}
 	if o.resolvedOut != "" {
 		if err := os.WriteFile(o.resolvedOut, []byte(strings.Join(resolvedAll, "\n---\n")), 0o644); err != nil {

@@ -36,6 +36,8 @@ type signOptions struct {
 	pipelineRun    string
 	pipelineRunUID string
 	ownTaskRun     string
+	stepForm       bool
+	taskRunUID     string
 	fromFiles      []string
 	configPairs    []string
 	configMap      string
@@ -60,7 +62,8 @@ func newSignCommand() *cobra.Command {
 sign it with the namespace's key and store it in the configured backends.
 
 Run as a finally task (see tasks/chainseal.yaml), or from a workstation with
---kubeconfig, or offline with --from-file.`,
+--kubeconfig, or offline with --from-file. With --step-form, as the last
+step of a Task (tasks/chainseal-step.yaml), it seals that TaskRun instead.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return o.run(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr())
@@ -72,6 +75,8 @@ Run as a finally task (see tasks/chainseal.yaml), or from a workstation with
 	f.StringVar(&o.pipelineRun, "pipelinerun", "", "name of the PipelineRun ($(context.pipelineRun.name))")
 	f.StringVar(&o.pipelineRunUID, "pipelinerun-uid", "", "UID the PipelineRun must have ($(context.pipelineRun.uid))")
 	f.StringVar(&o.ownTaskRun, "taskrun", "", "chainseal's own TaskRun, left out of the provenance ($(context.taskRun.name))")
+	f.BoolVar(&o.stepForm, "step-form", false, "seal the TaskRun --taskrun itself, from its last step (the chainseal-step StepAction), instead of a PipelineRun")
+	f.StringVar(&o.taskRunUID, "taskrun-uid", "", "with --step-form: UID the TaskRun must have ($(context.taskRun.uid))")
 	f.StringArrayVar(&o.fromFiles, "from-file", nil, "read the PipelineRun and TaskRuns from files (JSON or YAML, - for stdin) instead of the API; repeatable")
 	f.StringArrayVar(&o.configPairs, "config", nil, "a chains-config key=value, over the ConfigMap; repeatable")
 	f.StringVar(&o.configMap, "config-map", config.DefaultConfigMapName, "ConfigMap with chains-config keys in the run's namespace ('' for none)")
@@ -93,7 +98,10 @@ func (o *signOptions) run(ctx context.Context, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if len(o.fromFiles) == 0 && (o.namespace == "" || o.pipelineRun == "") {
+	if o.stepForm && (o.namespace == "" || o.ownTaskRun == "" || o.pipelineRun != "" || len(o.fromFiles) > 0) {
+		return usageError{errors.New("--step-form seals the TaskRun it runs in: name it with --namespace and --taskrun, without --pipelinerun or --from-file")}
+	}
+	if !o.stepForm && len(o.fromFiles) == 0 && (o.namespace == "" || o.pipelineRun == "") {
 		return usageError{errors.New("name the run with --namespace and --pipelinerun, or read it from files with --from-file")}
 	}
 	pairs, err := config.FromFlags(o.configPairs)
@@ -105,7 +113,7 @@ func (o *signOptions) run(ctx context.Context, stdout, stderr io.Writer) error {
 	}
 	opts := sign.Options{
 		Namespace: o.namespace, PipelineRun: o.pipelineRun, PipelineRunUID: o.pipelineRunUID,
-		OwnTaskRun: o.ownTaskRun, FromFiles: o.fromFiles,
+		OwnTaskRun: o.ownTaskRun, FromFiles: o.fromFiles, StepForm: o.stepForm, TaskRunUID: o.taskRunUID,
 		ConfigMap: o.configMap, Config: pairs,
 		SecretDir: o.secretDir, Secret: o.secret, ServiceAccount: o.serviceAccount,
 		DryRun: o.dryRun, Log: log, Timeout: o.timeout,

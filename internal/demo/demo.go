@@ -287,28 +287,35 @@ func (s *Scenario) registrySecret(ctx context.Context, ns string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.kube.CoreV1().Secrets(ns).Create(ctx, &corev1.Secret{
+	return RegistryAccess(ctx, s.kube, ns, config)
+}
+
+// RegistryAccess puts a docker config.json in ns as the Secret "registry"
+// (for a build to mount), adds it to the chainseal ServiceAccount's
+// imagePullSecrets, and lets chainseal read it by name (as tasks/rbac.yaml
+// says).
+func RegistryAccess(ctx context.Context, kube kubernetes.Interface, ns string, config []byte) error {
+	if _, err := kube.CoreV1().Secrets(ns).Create(ctx, &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Name: "registry"}, Type: corev1.SecretTypeDockerConfigJson,
 		Data: map[string][]byte{corev1.DockerConfigJsonKey: config, "config.json": config},
 	}, metav1.CreateOptions{}); err != nil {
 		return fmt.Errorf("creating Secret %s/registry: %w", ns, err)
 	}
-	sa, err := s.kube.CoreV1().ServiceAccounts(ns).Get(ctx, "chainseal", metav1.GetOptions{})
+	sa, err := kube.CoreV1().ServiceAccounts(ns).Get(ctx, "chainseal", metav1.GetOptions{})
 	if err != nil {
 		return fmt.Errorf("reading ServiceAccount %s/chainseal: %w", ns, err)
 	}
 	sa.ImagePullSecrets = append(sa.ImagePullSecrets, corev1.LocalObjectReference{Name: "registry"})
-	if _, err := s.kube.CoreV1().ServiceAccounts(ns).Update(ctx, sa, metav1.UpdateOptions{}); err != nil {
+	if _, err := kube.CoreV1().ServiceAccounts(ns).Update(ctx, sa, metav1.UpdateOptions{}); err != nil {
 		return fmt.Errorf("giving ServiceAccount %s/chainseal the registry Secret: %w", ns, err)
 	}
-	// As tasks/rbac.yaml says: chainseal reads its pull secrets by name.
-	if _, err := s.kube.RbacV1().Roles(ns).Create(ctx, &rbacv1.Role{
+	if _, err := kube.RbacV1().Roles(ns).Create(ctx, &rbacv1.Role{
 		ObjectMeta: metav1.ObjectMeta{Name: "chainseal-registry"},
 		Rules:      []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"secrets"}, ResourceNames: []string{"registry"}, Verbs: []string{"get"}}},
 	}, metav1.CreateOptions{}); err != nil {
 		return fmt.Errorf("creating Role %s/chainseal-registry: %w", ns, err)
 	}
-	if _, err := s.kube.RbacV1().RoleBindings(ns).Create(ctx, &rbacv1.RoleBinding{
+	if _, err := kube.RbacV1().RoleBindings(ns).Create(ctx, &rbacv1.RoleBinding{
 		ObjectMeta: metav1.ObjectMeta{Name: "chainseal-registry"},
 		RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: "chainseal-registry"},
 		Subjects:   []rbacv1.Subject{{Kind: "ServiceAccount", Name: "chainseal", Namespace: ns}},

@@ -127,8 +127,10 @@ func PushBundle(ctx context.Context, env *stacktest.Env, root, version string) (
 	if err != nil {
 		return nil, err
 	}
+	// The Task comes first; the StepAction (the step form) pins the same image.
+	first, _, _ := strings.Cut(string(doc), "\n---\n")
 	var task pipelinev1.Task
-	if err := yaml.Unmarshal(doc, &task); err != nil || len(task.Spec.Steps) == 0 {
+	if err := yaml.Unmarshal([]byte(first), &task); err != nil || task.Kind != "Task" || len(task.Spec.Steps) == 0 {
 		return nil, fmt.Errorf("the resolved chainseal Task (%v):\n%s", err, doc)
 	}
 	b.Image = task.Spec.Steps[0].Image

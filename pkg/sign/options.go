@@ -20,6 +20,11 @@ type Options struct {
 	OwnTaskRun string
 	// FromFiles reads the PipelineRun and TaskRuns from files instead.
 	FromFiles []string
+	// StepForm seals the TaskRun OwnTaskRun itself, from its last step (the
+	// chainseal-step StepAction), instead of a PipelineRun; TaskRunUID,
+	// when set, must be its UID. See tekton.OwnTaskRun.
+	StepForm   bool
+	TaskRunUID string
 
 	// ConfigMap names the namespace's chains-config ConfigMap ("" for none);
 	// Config holds key=value pairs over it.

@@ -52,6 +52,9 @@ func run(ctx context.Context, o Options) (*Outcome, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	out := &Outcome{}
+	if o.StepForm {
+		return runStep(ctx, o, out, log)
+	}
 
 	start := time.Now()
 	snap, err := snapshot(ctx, o)
@@ -84,7 +87,12 @@ func run(ctx context.Context, o Options) (*Outcome, error) {
 	if o.DryRun {
 		return out, nil
 	}
+	return sealAll(ctx, o, out, log)
+}
 
+// sealAll signs and stores out.Input.
+func sealAll(ctx context.Context, o Options, out *Outcome, log *slog.Logger) (*Outcome, error) {
+	cfg := out.Config
 	sealer, err := seal.Open(ctx, out.Input, seal.Setup{
 		Deps: storage.Deps{
 			Config: cfg, Kube: o.Kube, Tekton: o.Tekton, Log: log,

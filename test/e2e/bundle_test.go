@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	tektonv1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
+	tektonv1beta1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1beta1"
 	tkoci "github.com/tektoncd/pipeline/pkg/remote/oci"
 
 	"github.com/chainseal/chainseal/internal/stacktest"
@@ -55,13 +56,17 @@ func TestBundle(t *testing.T) {
 	if err := json.Unmarshal([]byte(run(t, craneEnv, crane, "manifest", ref)), &m); err != nil {
 		t.Fatal(err)
 	}
-	if len(m.Layers) != 1 {
-		t.Fatalf("bundle has %d layers, want one (the Task)", len(m.Layers))
+	if len(m.Layers) != 2 {
+		t.Fatalf("bundle has %d layers, want two (the Task and the StepAction)", len(m.Layers))
 	}
-	want := map[string]string{tkoci.APIVersionAnnotation: "v1", tkoci.KindAnnotation: "task", tkoci.TitleAnnotation: "chainseal"}
-	for k, v := range want {
-		if got := m.Layers[0].Annotations[k]; got != v {
-			t.Errorf("layer annotation %s = %q, want %q", k, got, v)
+	for i, want := range []map[string]string{
+		{tkoci.APIVersionAnnotation: "v1", tkoci.KindAnnotation: "task", tkoci.TitleAnnotation: "chainseal"},
+		{tkoci.APIVersionAnnotation: "v1beta1", tkoci.KindAnnotation: "stepaction", tkoci.TitleAnnotation: "chainseal-step"},
+	} {
+		for k, v := range want {
+			if got := m.Layers[i].Annotations[k]; got != v {
+				t.Errorf("layer %d annotation %s = %q, want %q", i, k, got, v)
+			}
 		}
 	}
 	var cfg v1.ConfigFile
@@ -92,14 +97,21 @@ func TestBundle(t *testing.T) {
 	if d := strings.TrimSpace(run(t, craneEnv, crane, "digest", image)); !strings.HasSuffix(image, d) {
 		t.Fatalf("the bundled Task names %s, which the registry does not serve (digest %s)", image, d)
 	}
+	step, _, err := tkoci.NewResolver(ref, stackKeychain(t, env)).Get(ctx, "stepaction", "chainseal-step")
+	if err != nil {
+		t.Fatalf("Tekton's bundle resolver, the StepAction: %v", err)
+	}
+	if sa, ok := step.(*tektonv1beta1.StepAction); !ok || sa.Spec.Image != image {
+		t.Fatalf("resolved the StepAction as %T %+v, want a *v1beta1.StepAction pinned to %s", step, step, image)
+	}
 	if _, _, err := tkoci.NewResolver(ref, authn.NewMultiKeychain()).Get(ctx, "task", "chainseal"); err == nil {
 		t.Fatal("resolving the bundle without registry credentials succeeded")
 	}
 
 	// tkn, as a user would run it.
 	list := run(t, craneEnv, tkn, "bundle", "list", ref, "--no-cache")
-	if strings.TrimSpace(list) != "task.tekton.dev/chainseal" {
-		t.Fatalf("tkn bundle list printed %q, want task.tekton.dev/chainseal", list)
+	if want := "task.tekton.dev/chainseal\nstepaction.tekton.dev/chainseal-step"; strings.TrimSpace(list) != want {
+		t.Fatalf("tkn bundle list printed %q, want %q", list, want)
 	}
 	got := run(t, craneEnv, tkn, "bundle", "list", ref, "task", "chainseal", "--no-cache", "-o", "jsonpath={.spec.steps[0].image}")
 	if strings.TrimSpace(got) != image {
