@@ -30,6 +30,7 @@ module_dir() {
 build_crane() { go_install "$1" "github.com/google/go-containerregistry/cmd/crane@$CRANE_VERSION"; }
 build_ko() { go_install "$1" "github.com/google/ko@$KO_VERSION"; }
 build_cosign() { go_install "$1" "github.com/sigstore/cosign/v2/cmd/cosign@$COSIGN_VERSION"; }
+build_fulcio() { go_install "$1" "github.com/sigstore/fulcio@$FULCIO_VERSION"; }
 build_rekor() {
   go_install "$1" "github.com/sigstore/rekor/cmd/rekor-server@$REKOR_VERSION" "github.com/sigstore/rekor/cmd/rekor-cli@$REKOR_VERSION"
 }

@@ -24,6 +24,7 @@ build  crane     v0.22.1    crane                                               
 build  trillian  v1.7.3     "trillian_log_server trillian_log_signer createtree storage.sql"             -      stack
 build  rekor     v1.5.4     "rekor-server rekor-cli"                                                      -      stack
 build  cosign    v2.6.5     cosign                                                                        -      stack
+build  fulcio    v1.8.8     fulcio                                                                        -      stack
 build  ko        v0.19.1    ko                                                                            -      stack
 build  tkn       v0.46.0    tkn                                                                           -      stack
 build  chains    v0.26.0    controller                                                                    -      bench
@@ -60,6 +61,9 @@ service  trillian-log-server      trillian-db                             "TLOG_
 service  trillian-log-signer      trillian-db                             "TSIGN_RPC_PORT TSIGN_HTTP_PORT"               INT:2
 step     trillian-tree            "trillian-log-server trillian-log-signer" -
 service  rekor                    "trillian-tree redis certs"             REKOR_PORT                                     TERM:10
+step     oidc-discovery           kube-apiserver                          -
+service  fulcio                   oidc-discovery                          FULCIO_PORT:3                                  TERM:10
+step     trusted-root             "fulcio rekor"                          -
 service  vault                    -                                       VAULT_PORT:2                                   TERM:10
 step     vault-config             "vault kube-apiserver"                  -
 service  containerd               certs                                   CONTAINERD_STREAM_PORT                         TERM:10

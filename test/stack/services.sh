@@ -117,8 +117,22 @@ ready_redis() { redis-cli -p "$REDIS_PORT" ping; }
 # (tests), the node's address (its advertised address, where the
 # kubernetes Service's endpoint points) and, through the DNAT rule up adds,
 # the kubernetes Service's cluster IP on port 443 (pods).
+# Anonymous requests are authenticated only on the two OIDC discovery
+# paths, so Fulcio can read the issuer's discovery document and keys (the
+# API server is the OIDC issuer of ServiceAccount tokens, for keyless
+# signing); everywhere else an anonymous request is refused (401), as with
+# --anonymous-auth=false.
 start_kube-apiserver() {
   local api_url=https://127.0.0.1:$API_PORT
+  cat >"$CERTS/authentication.yaml" <<EOF
+apiVersion: apiserver.config.k8s.io/v1beta1
+kind: AuthenticationConfiguration
+anonymous:
+  enabled: true
+  conditions:
+  - path: /.well-known/openid-configuration
+  - path: /openid/v1/jwks
+EOF
   spawn kube-apiserver "$(bin kube)/kube-apiserver" \
     --etcd-servers "http://127.0.0.1:$ETCD_PORT" \
     --bind-address 0.0.0.0 --advertise-address "$NODE_IP" --secure-port "$API_PORT" \
@@ -127,7 +141,8 @@ start_kube-apiserver() {
     --service-account-issuer "$api_url" --service-account-jwks-uri "$api_url/openid/v1/jwks" \
     --service-account-key-file "$CERTS/sa.pub" --service-account-signing-key-file "$CERTS/sa.key" \
     --api-audiences "$api_url,https://kubernetes.default.svc" \
-    --authorization-mode Node,RBAC --enable-admission-plugins NodeRestriction --anonymous-auth=false \
+    --authorization-mode Node,RBAC --enable-admission-plugins NodeRestriction \
+    --authentication-config "$CERTS/authentication.yaml" \
     --kubelet-client-certificate "$CERTS/apiserver-kubelet-client.crt" \
     --kubelet-client-key "$CERTS/apiserver-kubelet-client.key" \
     --kubelet-certificate-authority "$CERTS/ca.crt" --kubelet-preferred-address-types InternalIP \
@@ -297,6 +312,63 @@ start_rekor() {
 ready_rekor() {
   curl -sf -m 5 "http://127.0.0.1:$REKOR_PORT/api/v1/log" >/dev/null &&
     curl -sf -m 5 "http://127.0.0.1:$REKOR_PORT/api/v1/log/publicKey" >"$STATE_DIR/rekor.pub"
+}
+
+# ---------- Fulcio (keyless certificates) ----------
+# The API server as an OIDC issuer: anonymous readers of its discovery
+# document and keys (the only paths anonymous requests pass authentication
+# on, see start_kube-apiserver) are allowed by RBAC too.
+setup_oidc-discovery() {
+  kc apply -f - <<EOF
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: service-account-issuer-discovery-unauthenticated}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: system:service-account-issuer-discovery}
+subjects: [{apiGroup: rbac.authorization.k8s.io, kind: Group, name: system:unauthenticated}]
+EOF
+  local i
+  for i in $(seq 1 50); do
+    curl -sf -m 5 --cacert "$CERTS/ca.crt" "$KUBE_API_URL/openid/v1/jwks" >/dev/null && return 0
+    sleep 0.2
+  done
+  die "the API server's OIDC keys are not readable anonymously"
+}
+
+# Fulcio with an ephemeral CA (a new root each start, written to
+# $STATE_DIR/fulcio-root.pem once it serves) and the API server as its one
+# OIDC issuer (type kubernetes: the certificate's SAN is
+# https://kubernetes.io/namespaces/<ns>/serviceaccounts/<sa>). No CT log
+# (--ct-log-url ""): certificates carry no SCT, and verifiers turn the SCT
+# check off (cosign --insecure-ignore-sct). Its metrics server binds all
+# interfaces (--metrics-port has no host): only inside the stack's
+# namespace. Ports: HTTP, gRPC, metrics.
+start_fulcio() {
+  local issuer=$KUBE_API_URL ca
+  ca=$(awk '{ printf "%s\\n", $0 }' "$CERTS/ca.crt")
+  printf '{"OIDCIssuers":{"%s":{"IssuerURL":"%s","ClientID":"sigstore","Type":"kubernetes","CACert":"%s"}}}\n' \
+    "$issuer" "$issuer" "$ca" >"$STATE_DIR/fulcio-config.json"
+  spawn fulcio "$(bin fulcio)/fulcio" serve --ca ephemeralca --config-path "$STATE_DIR/fulcio-config.json" \
+    --host 127.0.0.1 --port "$FULCIO_PORT" --grpc-host 127.0.0.1 --grpc-port $((FULCIO_PORT + 1)) \
+    --metrics-port $((FULCIO_PORT + 2)) --ct-log-url "" --log_type prod \
+    --legacy-unix-domain-socket "@chainseal-fulcio-$FULCIO_PORT"
+  publish FULCIO_URL "http://127.0.0.1:$FULCIO_PORT"
+  publish OIDC_ISSUER "$issuer"
+  publish FULCIO_ROOT_FILE "$STATE_DIR/fulcio-root.pem"
+}
+ready_fulcio() {
+  curl -sf -m 5 "http://127.0.0.1:$FULCIO_PORT/api/v1/rootCert" >"$STATE_DIR/fulcio-root.pem.tmp" &&
+    grep -q 'BEGIN CERTIFICATE' "$STATE_DIR/fulcio-root.pem.tmp" && mv "$STATE_DIR/fulcio-root.pem.tmp" "$STATE_DIR/fulcio-root.pem"
+}
+
+# The stack's Sigstore trusted root (Fulcio's CA and Rekor's key), as
+# `cosign trusted-root create` writes it: for cosign --trusted-root, and
+# chainseal's signers.x509.fulcio.trusted-root and verify --trusted-root.
+setup_trusted-root() {
+  "$(bin cosign)/cosign" trusted-root create \
+    --fulcio "url=$FULCIO_URL,certificate-chain=$FULCIO_ROOT_FILE" \
+    --rekor "url=$REKOR_URL,public-key=$REKOR_PUBLIC_KEY_FILE,start-time=2020-01-01T00:00:00Z" \
+    --out "$STATE_DIR/trusted_root.json"
+  publish SIGSTORE_TRUSTED_ROOT_FILE "$STATE_DIR/trusted_root.json"
 }
 
 # ---------- Vault (dev server; its cluster address is the next port) ----------
