@@ -54,6 +54,8 @@ type Config struct {
 		Enabled                         bool
 		Address, Issuer, Provider       string
 		IdentityTokenFile, TUFMirrorURL string
+		// TrustedRoot is the trusted_root.json (signers.x509.fulcio.trusted-root).
+		TrustedRoot string
 	}
 
 	BuilderID string
@@ -77,6 +79,12 @@ type Config struct {
 	// Compat is chainseal.compat: whose defaults the keys not set took.
 	Compat string
 }
+
+// DefaultIdentityTokenFile is where keyless signing reads its OIDC token
+// unless signers.x509.identity.token.file says otherwise: cosign's
+// filesystem token path, where the chainseal Task mounts a projected
+// ServiceAccount token for the audience sigstore.
+const DefaultIdentityTokenFile = "/var/run/sigstore/cosign/oidc-token"
 
 // DefaultBuilderID names chainseal as the builder unless builder.id says otherwise.
 const DefaultBuilderID = "https://github.com/chainseal/chainseal"
@@ -106,6 +114,7 @@ func Defaults() map[string]string {
 		KeyKMSAuthKubernetesTokenPath: "/var/run/secrets/kubernetes.io/serviceaccount/token",
 		KeyFulcioAddress:              "https://fulcio.sigstore.dev",
 		KeyFulcioIssuer:               "https://oauth2.sigstore.dev/auth",
+		KeyIdentityTokenFile:          DefaultIdentityTokenFile,
 		KeyCompat:                     CompatNone,
 		KeyNoArtifacts:                NoArtifactsSucceed,
 	}
@@ -307,6 +316,7 @@ var fields = map[string]field{
 	KeyFulcioProvider:    str(func(c *Config) *string { return &c.Fulcio.Provider }),
 	KeyIdentityTokenFile: str(func(c *Config) *string { return &c.Fulcio.IdentityTokenFile }),
 	KeyTUFMirrorURL:      str(func(c *Config) *string { return &c.Fulcio.TUFMirrorURL }),
+	KeyFulcioTrustedRoot: str(func(c *Config) *string { return &c.Fulcio.TrustedRoot }),
 
 	KeyBuilderID: str(func(c *Config) *string { return &c.BuilderID }),
 	KeyBuildType: oneOf(func(c *Config) *string { return &c.BuildType }, BuildTypeSLSA, BuildTypeSLSATekton),

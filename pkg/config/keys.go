@@ -57,6 +57,11 @@ const (
 	KeyFulcioProvider    = "signers.x509.fulcio.provider"
 	KeyIdentityTokenFile = "signers.x509.identity.token.file"
 	KeyTUFMirrorURL      = "signers.x509.tuf.mirror.url"
+	// chainseal: the Sigstore trusted root (trusted_root.json, as `cosign
+	// trusted-root create` writes it) that Fulcio's certificates are
+	// checked against when signing keylessly: its certificate authorities,
+	// and its CT logs' keys for the certificate's SCT.
+	KeyFulcioTrustedRoot = "signers.x509.fulcio.trusted-root"
 
 	KeyBuilderID = "builder.id"
 	KeyBuildType = "builddefinition.buildtype"

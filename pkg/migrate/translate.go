@@ -323,8 +323,8 @@ var rules = map[string]rule{
 		case b && t.uses(config.SignerX509):
 			t.out[k] = v
 			t.add(Note{Key: k, Status: Changed, Written: []string{k}, Blocking: true,
-				Reason: "chainseal does not build keyless (Fulcio) signing yet: it refuses to sign with the x509 signer while this is true",
-				Todo:   fmt.Sprintf("set %s=false and put x509.pem or cosign.key in Secret %s/%s, or sign with kms", k, t.ns, secretName)})
+				Reason: fmt.Sprintf("chainseal signs keylessly with the chainseal Task's projected ServiceAccount token (audience sigstore), and checks Fulcio's certificate against a trusted root that Chains' config does not have (%s); it takes no roots from a TUF mirror", config.KeyFulcioTrustedRoot),
+				Todo:   fmt.Sprintf("set %s to your Sigstore deployment's trusted_root.json (cosign trusted-root create), %s to the cluster's ServiceAccount token issuer, and remove %s", config.KeyFulcioTrustedRoot, config.KeyFulcioIssuer, config.KeyTUFMirrorURL)})
 		default:
 			t.carry(k, v, "")
 		}

@@ -255,9 +255,13 @@ func (s *Sealer) sign(ctx context.Context, in Input, rep *Report) (storage.Batch
 		if err != nil {
 			return b, err
 		}
+		pub, cert, chain, err := verificationRecord(signer)
+		if err != nil {
+			return b, err
+		}
 		a := storage.Attestation{
 			Object: u.Object, Format: u.Format, PayloadType: u.PayloadType, Payload: u.Payload,
-			Subjects: u.Subjects, PublicKey: signer.PublicKeyPEM(), Destinations: u.Storage,
+			Subjects: u.Subjects, PublicKey: pub, Cert: cert, Chain: chain, Destinations: u.Storage,
 		}
 		if u.PayloadType == "" {
 			if a.Signature, err = bounded(ctx, s.callTimeout, func(ctx context.Context) ([]byte, error) { return signer.SignBlob(ctx, u.Payload) }); err != nil {
@@ -285,17 +289,37 @@ func (s *Sealer) sign(ctx context.Context, in Input, rep *Report) (storage.Batch
 		if err != nil {
 			return b, err
 		}
+		pub, cert, chain, err := verificationRecord(signer)
+		if err != nil {
+			return b, err
+		}
 		sig, err := bounded(ctx, s.callTimeout, func(ctx context.Context) ([]byte, error) { return signer.SignBlob(ctx, u.Payload) })
 		if err != nil {
 			return b, fmt.Errorf("signing image %s with %s: %w", u.Image, signer.Description(), err)
 		}
 		rep.Keys = appendUnique(rep.Keys, signer.Description())
 		b.Images = append(b.Images, storage.ImageSignature{
-			Image: u.Image, Payload: u.Payload, Signature: sig, PublicKey: signer.PublicKeyPEM(), Destinations: u.Storage,
+			Image: u.Image, Payload: u.Payload, Signature: sig, PublicKey: pub, Cert: cert, Chain: chain, Destinations: u.Storage,
 		})
 	}
 	s.log.Info("signed", "statements", len(b.Attestations), "image signatures", len(b.Images), "duration", since(start))
 	return b, nil
+}
+
+// verificationRecord is what each store records to verify signer's
+// signatures with (signing.MaterialOf): the public key, and for keyless
+// signing the certificate and its chain too. A PGP key has no such
+// material; its armored public key is recorded (gpg verifies).
+func verificationRecord(signer signing.Signer) (pub, cert, chain []byte, err error) {
+	m, err := signing.MaterialOf(signer)
+	if errors.Is(err, signing.ErrUnsupported) {
+		return signer.PublicKeyPEM(), nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	pub, cert, chain = m.Record()
+	return pub, cert, chain, nil
 }
 
 // Backends lists every backend the input is stored in, once each, in the

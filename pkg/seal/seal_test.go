@@ -1,17 +1,25 @@
 package seal
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
+	"math/big"
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/sigstore/sigstore/pkg/cryptoutils"
 
 	"github.com/chainseal/chainseal/pkg/signing"
 	"github.com/chainseal/chainseal/pkg/storage"
@@ -46,9 +54,36 @@ func (s *testSigner) SignEnvelope(ctx context.Context, pt string, p []byte) (*si
 	}{KeyID: "test", Sig: base64.StdEncoding.EncodeToString(sig)})
 	return env, nil
 }
-func (s *testSigner) PublicKeyPEM() []byte { return []byte("PEM") }
-func (s *testSigner) KeyID() string        { return "test" }
-func (s *testSigner) Description() string  { return "test key" }
+func (s *testSigner) PublicKeyPEM() []byte {
+	b, err := cryptoutils.MarshalPublicKeyToPEM(s.key.Public())
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+func (s *testSigner) KeyID() string       { return "test" }
+func (s *testSigner) Description() string { return "test key" }
+
+// testCertSigner is a testSigner with a certificate (as keyless signing
+// has): a self-signed one for its key, and a chain.
+type testCertSigner struct {
+	*testSigner
+	cert, chain []byte
+}
+
+func newTestCertSigner(t *testing.T) *testCertSigner {
+	s := newTestSigner(t)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "keyless"},
+		NotBefore: time.Now(), NotAfter: time.Now().Add(10 * time.Minute)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, s.key.Public(), s.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	return &testCertSigner{testSigner: s, cert: cert, chain: cert}
+}
+
+func (s *testCertSigner) Certificate() (cert, chain []byte) { return s.cert, s.chain }
 
 type signers map[string]signing.Signer
 
@@ -146,6 +181,42 @@ func TestSealSignsStoresEachShareAndMarksLast(t *testing.T) {
 	}
 	if rep.Results()["ATTESTATION_REF"] != "oci://x" {
 		t.Errorf("results = %v", rep.Results())
+	}
+}
+
+// A signer with a certificate (keyless) has its certificate and chain
+// handed to every backend with each signature, next to its public key.
+func TestSealHandsTheCertificateToEveryStore(t *testing.T) {
+	var order []string
+	oci := &recordingBackend{name: "oci", order: &order}
+	m := &markingBackend{recordingBackend: recordingBackend{name: "tekton", order: &order}}
+	file := &recordingBackend{name: "file", order: &order}
+	signer := newTestCertSigner(t)
+	s := New(signers{"x509": signer}, []storage.Backend{m, oci, file})
+	if _, err := s.Seal(context.Background(), input()); err != nil {
+		t.Fatal(err)
+	}
+	check := func(what string, pub, cert, chain []byte) {
+		t.Helper()
+		if !bytes.Equal(cert, signer.cert) || !bytes.Equal(chain, signer.chain) || !bytes.Equal(pub, signer.PublicKeyPEM()) {
+			t.Errorf("%s carries public key %q, certificate %q, chain %q; want the signer's", what, pub, cert, chain)
+		}
+	}
+	for _, b := range []*recordingBackend{oci, &m.recordingBackend, file} {
+		for _, a := range b.got[0].Attestations {
+			check(b.name+" attestation "+a.Object.Name, a.PublicKey, a.Cert, a.Chain)
+		}
+		for _, i := range b.got[0].Images {
+			check(b.name+" image "+i.Image, i.PublicKey, i.Cert, i.Chain)
+		}
+	}
+	// A key signer's records carry no certificate.
+	oci.got, file.got, m.got = nil, nil, nil
+	if _, err := New(signers{"x509": newTestSigner(t)}, []storage.Backend{m, oci, file}).Seal(context.Background(), input()); err != nil {
+		t.Fatal(err)
+	}
+	if a := oci.got[0].Attestations[0]; len(a.Cert) != 0 || len(a.Chain) != 0 || len(a.PublicKey) == 0 {
+		t.Errorf("a key signer's attestation carries certificate %q chain %q public key %q", a.Cert, a.Chain, a.PublicKey)
 	}
 }
 

@@ -3,6 +3,7 @@ package signing
 import (
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/sigstore/sigstore/pkg/signature"
 )
@@ -15,6 +16,14 @@ type loadOptions struct {
 	logger  *slog.Logger
 	getenv  func(string) string
 	kmsOpts []signature.RPCOption
+	clock   func() time.Time
+}
+
+func (o *loadOptions) now() time.Time {
+	if o.clock != nil {
+		return o.clock()
+	}
+	return time.Now()
 }
 
 func newOptions(opts []Option) *loadOptions {
@@ -54,3 +63,7 @@ func WithEnv(getenv func(string) string) Option {
 func WithKMSOptions(opts ...signature.RPCOption) Option {
 	return func(o *loadOptions) { o.kmsOpts = append(o.kmsOpts, opts...) }
 }
+
+// WithClock sets "now" for keyless signing (whether the identity token has
+// expired, and the time Fulcio's certificate is checked at).
+func WithClock(now func() time.Time) Option { return func(o *loadOptions) { o.clock = now } }

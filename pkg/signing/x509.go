@@ -12,12 +12,12 @@ import (
 	"github.com/sigstore/sigstore/pkg/signature"
 )
 
-// loadX509 is Chains' x509 signer: x509.pem when the secret has one,
+// loadX509 is Chains' x509 signer: keyless (Fulcio) with
+// signers.x509.fulcio.enabled, else x509.pem when the secret has one,
 // otherwise cosign.key with cosign.password.
 func loadX509(ctx context.Context, cfg config.Config, o *loadOptions) (Signer, error) {
 	if cfg.Fulcio.Enabled {
-		return nil, &Error{Op: "loading", Source: "x509 keyless (Fulcio) signer", Err: ErrUnsupported,
-			Fix: fmt.Sprintf("keyless signing is not built yet: set %s=false and provide %s or %s, or use the kms signer", config.KeyFulcioEnabled, FileX509Key, FileCosignKey)}
+		return loadKeyless(ctx, cfg, o)
 	}
 	switch {
 	case exists(ctx, o.secrets, FileX509Key):

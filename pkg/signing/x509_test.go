@@ -131,9 +131,9 @@ func TestX509BadInput(t *testing.T) {
 		}
 		assertContains(t, err, "tpm", "kms, pgp, x509")
 	})
-	t.Run("fulcio", func(t *testing.T) {
+	t.Run("fulcio without a trusted root", func(t *testing.T) {
 		_, err := Load(ctx, config.SignerX509, mustParse(t, map[string]string{config.KeyFulcioEnabled: "true"}))
-		assertContains(t, err, config.KeyFulcioEnabled)
+		assertContains(t, err, config.KeyFulcioTrustedRoot+" is empty")
 	})
 }
 
