@@ -89,7 +89,7 @@ step of a Task (tasks/chainseal-step.yaml), it seals that TaskRun instead.`,
 	f.BoolVar(&o.strict, "strict", false, "fail on an invalid digest in a type-hinted result (chainseal.strict-digests)")
 	f.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
 	f.DurationVar(&o.timeout, "timeout", defaultTimeout, "deadline for the whole run (reading, signing, logging, storing); 0 for none. Each Kubernetes, KMS, registry and Rekor call also has its own timeout")
-	f.StringVar(&o.serviceAccount, "service-account", "chainseal", "ServiceAccount whose imagePullSecrets hold registry credentials (tried before $DOCKER_CONFIG; '' to skip)")
+	f.StringVar(&o.serviceAccount, "service-account", "chainseal", "chainseal's ServiceAccount, whose imagePullSecrets and mounted docker config Secrets hold registry credentials (tried after the run's ServiceAccount, before $DOCKER_CONFIG; '' to skip)")
 	return cmd
 }
 

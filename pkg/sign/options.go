@@ -35,7 +35,9 @@ type Options struct {
 	// otherwise Secret is read through the API.
 	SecretDir string
 	Secret    string
-	// ServiceAccount's imagePullSecrets hold registry credentials.
+	// ServiceAccount is chainseal's own: its imagePullSecrets and mounted
+	// docker config Secrets hold registry credentials, asked after those of
+	// the run's ServiceAccount (pkg/registryauth).
 	ServiceAccount string
 	// RekorPublicKey pins the transparency log's key (PEM), over
 	// transparency.publickey.

@@ -96,7 +96,9 @@ func sealAll(ctx context.Context, o Options, out *Outcome, log *slog.Logger) (*O
 	sealer, err := seal.Open(ctx, out.Input, seal.Setup{
 		Deps: storage.Deps{
 			Config: cfg, Kube: o.Kube, Tekton: o.Tekton, Log: log,
-			Keychain: registryauth.Keychain(ctx, o.Kube, o.Namespace, o.ServiceAccount, log),
+			Keychain: registryauth.Keychain(ctx, o.Kube, registryauth.Sources{
+				Namespace: o.Namespace, RunServiceAccount: runServiceAccount(snap), ServiceAccount: o.ServiceAccount,
+			}, log),
 		},
 		Secrets:        secrets(o),
 		RekorPublicKey: o.RekorPublicKey,
@@ -177,6 +179,16 @@ func build(snap *tekton.Snapshot, cfg config.Config, log *slog.Logger) (seal.Inp
 		return in, fmt.Errorf("%w for PipelineRun %s/%s: %s and %s are both none", ErrNothingToSign, pr.Namespace, pr.Name, config.KeyPipelineRunSigner, config.KeyTaskRunSigner)
 	}
 	return in, nil
+}
+
+// runServiceAccount is the ServiceAccount the run's TaskRuns ran as, whose
+// registry credentials Chains used: the PipelineRun's
+// taskRunTemplate.serviceAccountName, else Tekton's default, "default".
+func runServiceAccount(snap *tekton.Snapshot) string {
+	if sa := snap.PipelineRun.Spec.TaskRunTemplate.ServiceAccountName; sa != "" {
+		return sa
+	}
+	return "default"
 }
 
 // annotationsOf are the annotations of the run or TaskRun o, as read.
