@@ -87,17 +87,18 @@ func run(ctx context.Context, o Options) (*Outcome, error) {
 	if o.DryRun {
 		return out, nil
 	}
-	return sealAll(ctx, o, out, log)
+	return sealAll(ctx, o, out, runServiceAccount(snap.PipelineRun.Spec.TaskRunTemplate.ServiceAccountName), log)
 }
 
-// sealAll signs and stores out.Input.
-func sealAll(ctx context.Context, o Options, out *Outcome, log *slog.Logger) (*Outcome, error) {
+// sealAll signs and stores out.Input. runSA is the ServiceAccount the run
+// ran as, whose registry credentials come first.
+func sealAll(ctx context.Context, o Options, out *Outcome, runSA string, log *slog.Logger) (*Outcome, error) {
 	cfg := out.Config
 	sealer, err := seal.Open(ctx, out.Input, seal.Setup{
 		Deps: storage.Deps{
 			Config: cfg, Kube: o.Kube, Tekton: o.Tekton, Log: log,
 			Keychain: registryauth.Keychain(ctx, o.Kube, registryauth.Sources{
-				Namespace: o.Namespace, RunServiceAccount: runServiceAccount(snap), ServiceAccount: o.ServiceAccount,
+				Namespace: o.Namespace, RunServiceAccount: runSA, ServiceAccount: o.ServiceAccount,
 			}, log),
 		},
 		Secrets:        secrets(o),
@@ -181,11 +182,11 @@ func build(snap *tekton.Snapshot, cfg config.Config, log *slog.Logger) (seal.Inp
 	return in, nil
 }
 
-// runServiceAccount is the ServiceAccount the run's TaskRuns ran as, whose
-// registry credentials Chains used: the PipelineRun's
-// taskRunTemplate.serviceAccountName, else Tekton's default, "default".
-func runServiceAccount(snap *tekton.Snapshot) string {
-	if sa := snap.PipelineRun.Spec.TaskRunTemplate.ServiceAccountName; sa != "" {
+// runServiceAccount is the ServiceAccount a run ran as, whose registry
+// credentials Chains used (a PipelineRun's taskRunTemplate.serviceAccountName,
+// a TaskRun's serviceAccountName), else Tekton's default, "default".
+func runServiceAccount(sa string) string {
+	if sa != "" {
 		return sa
 	}
 	return "default"

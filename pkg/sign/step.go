@@ -57,6 +57,9 @@ func runStep(ctx context.Context, o Options, out *Outcome, log *slog.Logger) (*O
 		return out, err
 	}
 	out.Input = seal.Plan(res, storage.Object{Kind: "TaskRun", Namespace: tr.Namespace, Name: tr.Name, UID: string(tr.UID)}, cfg)
+	if cfg.Transparency.Manual {
+		out.Input.ManualTransparency(func(storage.Object) map[string]string { return tr.Annotations })
+	}
 	if out.Input.Empty() {
 		if noArtifacts {
 			return out, fmt.Errorf("%w: TaskRun %s/%s names no artifacts with a valid digest (IMAGE_URL/IMAGE_DIGEST, IMAGES, *_ARTIFACT_OUTPUTS, ...): nothing was signed", ErrNothingToSign, tr.Namespace, tr.Name)
@@ -67,5 +70,5 @@ func runStep(ctx context.Context, o Options, out *Outcome, log *slog.Logger) (*O
 	if o.DryRun {
 		return out, nil
 	}
-	return sealAll(ctx, o, out, log)
+	return sealAll(ctx, o, out, runServiceAccount(tr.Spec.ServiceAccountName), log)
 }
