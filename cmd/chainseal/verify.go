@@ -1,3 +1,5 @@
+//go:build !chainseal_task
+
 package main
 
 import (

@@ -96,6 +96,10 @@ func TestKoImage(t *testing.T) {
 	if v := run(t, os.Environ(), bin, "version"); !strings.Contains(v, "v0.0.0-e2e") {
 		t.Fatalf("chainseal version printed %q: ko.yaml's version ldflag did not apply", v)
 	}
+	// The Task's build signs only (ko.yaml: -tags chainseal_task).
+	if out, err := exec.Command(bin, "verify", "--key", "k.pub", built).CombinedOutput(); err == nil || !strings.Contains(string(out), "chainseal CLI") {
+		t.Fatalf("chainseal verify in the image: %v, %s; want the sign-only build's pointer to the chainseal CLI (ko.yaml's -tags chainseal_task did not apply)", err, out)
+	}
 
 	// ko resolve: the Task's ko:// image becomes the same digest.
 	resolved := runIn(t, root, koEnv, ko, "resolve", "-B", "--platform=linux/amd64", "-f", "tasks/chainseal.yaml")
