@@ -226,11 +226,14 @@ func (s *Sealer) logged(ctx context.Context, in Input, batch *storage.Batch) err
 	if err := s.transparency.Log(ctx, &sub); err != nil {
 		return fmt.Errorf("transparency log %s: %w; nothing was stored", s.transparency.URL(), err)
 	}
+	// The whole record comes back, not only its entry: the log may have put
+	// back a signature it already holds (a re-run reusing its entry), and
+	// the stores must hold the signature the entry is of.
 	for j, i := range atts {
-		batch.Attestations[i].Transparency = sub.Attestations[j].Transparency
+		batch.Attestations[i] = sub.Attestations[j]
 	}
 	for j, i := range imgs {
-		batch.Images[i].Transparency = sub.Images[j].Transparency
+		batch.Images[i] = sub.Images[j]
 	}
 	s.log.Info("logged in transparency log", "url", s.transparency.URL(), "entries", len(sub.Attestations)+len(sub.Images), "duration", since(start))
 	return nil
