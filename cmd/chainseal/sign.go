@@ -41,6 +41,7 @@ type signOptions struct {
 	fromFiles      []string
 	configPairs    []string
 	configMap      string
+	platformConfig string
 	secretDir      string
 	secret         string
 	resultsDir     string
@@ -80,6 +81,7 @@ step of a Task (tasks/chainseal-step.yaml), it seals that TaskRun instead.`,
 	f.StringArrayVar(&o.fromFiles, "from-file", nil, "read the PipelineRun and TaskRuns from files (JSON or YAML, - for stdin) instead of the API; repeatable")
 	f.StringArrayVar(&o.configPairs, "config", nil, "a chains-config key=value, over the ConfigMap; repeatable")
 	f.StringVar(&o.configMap, "config-map", config.DefaultConfigMapName, "ConfigMap with chains-config keys in the run's namespace ('' for none)")
+	f.StringVar(&o.platformConfig, "platform-config", config.DefaultPlatformConfig, "the platform team's ConfigMap (namespace/name; '' for none): builder.id, the signer, the trusted log and what may be a subject, which the run's ConfigMap and --config may only narrow (docs/config.md)")
 	f.StringVar(&o.secretDir, "secret-dir", "", "directory with the signing key files (a mounted Secret); default: read --secret through the API")
 	f.StringVar(&o.secret, "secret", signing.DefaultSecretName, "Secret with the signing key files in the run's namespace")
 	f.StringVar(&o.resultsDir, "results-dir", defaultResultsDir(), "where to write the Task results ('' for none; default: "+tektonResultsDir+" in a Tekton step, else none)")
@@ -114,7 +116,7 @@ func (o *signOptions) run(ctx context.Context, stdout, stderr io.Writer) error {
 	opts := sign.Options{
 		Namespace: o.namespace, PipelineRun: o.pipelineRun, PipelineRunUID: o.pipelineRunUID,
 		OwnTaskRun: o.ownTaskRun, FromFiles: o.fromFiles, StepForm: o.stepForm, TaskRunUID: o.taskRunUID,
-		ConfigMap: o.configMap, Config: pairs,
+		ConfigMap: o.configMap, Config: pairs, PlatformConfig: o.platformConfig,
 		SecretDir: o.secretDir, Secret: o.secret, ServiceAccount: o.serviceAccount,
 		DryRun: o.dryRun, Log: log, Timeout: o.timeout,
 	}

@@ -200,18 +200,25 @@ path "transit/keys/%[1]s" { capabilities = ["read"] }`, key)
 	if err := os.WriteFile(t.PublicKey, []byte(pub), 0o644); err != nil {
 		return nil, err
 	}
-	err = s.configMap(ctx, ns, map[string]string{
+	// What the signature means is the platform team's: the signer, the key,
+	// the Vault role and the trusted log, in chainseal-system. The team's
+	// own ConfigMap only says where the attestations go.
+	err = PlatformSettings(ctx, s.kube, ns, map[string]string{
 		"artifacts.pipelinerun.signer":     "kms",
 		"artifacts.oci.signer":             "kms",
 		"signers.kms.kmsref":               "hashivault://" + key,
 		"signers.kms.auth.address":         s.Env.VaultAddr(),
 		"signers.kms.auth.kubernetes.role": key,
-		"artifacts.pipelinerun.storage":    "oci,tekton",
 		"transparency.enabled":             "true",
 		"transparency.url":                 s.Env.RekorURL(),
 		"transparency.publickey":           s.rekorKey,
+		"chainseal.allowed-repositories":   s.Env.Registry() + "/" + ns,
 	})
 	if err != nil {
+		return nil, err
+	}
+	s.proved("platform: %s/%s governs %s: its signer, Vault key and role, trusted Rekor log and repositories", PlatformNamespace, PlatformConfigMap, ns)
+	if err = s.configMap(ctx, ns, map[string]string{"artifacts.pipelinerun.storage": "oci,tekton"}); err != nil {
 		return nil, err
 	}
 	s.proved("%s signs with hashivault://%s through Vault's kubernetes auth (role bound to %s/chainseal)", ns, key, ns)

@@ -119,3 +119,19 @@ func (l *list) sorted() []Subject {
 	})
 	return l.items
 }
+
+// Keep leaves out the subjects for which why gives a reason, each reported
+// as a problem with that reason: it is not signed.
+func (s *Set) Keep(why func(Subject) string) {
+	kept := s.Subjects[:0]
+	for _, sub := range s.Subjects {
+		reason := why(sub)
+		if reason == "" {
+			kept = append(kept, sub)
+			continue
+		}
+		s.Problems = append(s.Problems, Problem{Object: strings.Join(sub.From, ", "), Result: "subject",
+			Value: clip(sub.Name+"@"+sub.DigestString(), 200), Reason: reason})
+	}
+	s.Subjects = kept
+}

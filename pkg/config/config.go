@@ -78,6 +78,13 @@ type Config struct {
 	NoArtifacts string
 	// Compat is chainseal.compat: whose defaults the keys not set took.
 	Compat string
+
+	// AllowedRepositories (chainseal.allowed-repositories) are the
+	// repository prefixes whose artifacts may be subjects; empty: any.
+	AllowedRepositories []string
+	// SubjectProducers (chainseal.subject-producers) are the task
+	// reference prefixes whose tasks may name subjects; empty: any.
+	SubjectProducers []string
 }
 
 // DefaultIdentityTokenFile is where keyless signing reads its OIDC token
@@ -343,4 +350,7 @@ var fields = map[string]field{
 	KeyStrictDigests:    boolean(func(c *Config) *bool { return &c.StrictDigests }),
 	KeyCompat:           oneOf(func(c *Config) *string { return &c.Compat }, CompatNone, CompatChains),
 	KeyNoArtifacts:      oneOf(func(c *Config) *string { return &c.NoArtifacts }, NoArtifactsSucceed, NoArtifactsFail),
+
+	KeyAllowedRepositories: field{func(c *Config, v string) error { c.AllowedRepositories = SplitList(v); return nil }},
+	KeySubjectProducers:    field{func(c *Config, v string) error { c.SubjectProducers = SplitList(v); return nil }},
 }

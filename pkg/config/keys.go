@@ -84,6 +84,12 @@ const (
 	// chainseal: whose defaults the keys not set take: none (chainseal's)
 	// or chains (Tekton Chains', for verifiers of a migrated namespace).
 	KeyCompat = "chainseal.compat"
+	// chainseal, platform: the repositories (prefixes, space- or
+	// comma-separated) whose artifacts may be named subjects; empty: any.
+	KeyAllowedRepositories = "chainseal.allowed-repositories"
+	// chainseal, platform: the task references (Tekton's resolved
+	// refSource URIs, prefixes) whose tasks may name subjects; empty: any.
+	KeySubjectProducers = "chainseal.subject-producers"
 )
 
 // Format names accepted by artifacts.*.format.

@@ -119,10 +119,11 @@ func Build(snap *tekton.Snapshot, cfg config.Config, opts ...Option) (*Result, e
 		}
 	}
 	set := artifacts.Extract(snap, artifacts.Options{DeepInspection: cfg.DeepInspection, SkipFailed: true})
+	restrict(set, cfg)
 	res := &Result{ImageSubjects: set.Images(), Problems: set.Problems}
 	var trSets []*artifacts.Set
 	if cfg.TaskRun.Enabled() {
-		trSets = taskRunSets(snap)
+		trSets = taskRunSets(snap, cfg)
 		res.Problems = mergeProblems(res.Problems, trSets)
 	}
 	if cfg.StrictDigests && len(res.Problems) > 0 {

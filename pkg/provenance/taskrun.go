@@ -59,10 +59,11 @@ type taskRunInput struct {
 }
 
 // taskRunSets extracts every covered TaskRun's own artifacts.
-func taskRunSets(snap *tekton.Snapshot) []*artifacts.Set {
+func taskRunSets(snap *tekton.Snapshot, cfg config.Config) []*artifacts.Set {
 	out := make([]*artifacts.Set, len(snap.TaskRuns))
 	for i, tr := range snap.TaskRuns {
 		out[i] = artifacts.ExtractTaskRun(tr, artifacts.Options{SkipFailed: true})
+		restrict(out[i], cfg)
 	}
 	return out
 }

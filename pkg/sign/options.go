@@ -30,6 +30,10 @@ type Options struct {
 	// Config holds key=value pairs over it.
 	ConfigMap string
 	Config    map[string]string
+	// PlatformConfig names the platform team's ConfigMap, namespace/name
+	// ("" for none): the settings tenants may only narrow
+	// (config.PlatformKeys), read with the API.
+	PlatformConfig string
 
 	// SecretDir is a directory of signing key files (a mounted Secret);
 	// otherwise Secret is read through the API.

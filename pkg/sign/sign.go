@@ -72,7 +72,7 @@ func run(ctx context.Context, o Options) (*Outcome, error) {
 	log.Info("run read", "taskruns", len(snap.TaskRuns), "duration", since(start))
 
 	start = time.Now()
-	if out.Config, err = loadConfig(ctx, o); err != nil {
+	if out.Config, err = loadConfig(ctx, o, log); err != nil {
 		return out, err
 	}
 	cfg := out.Config
@@ -134,9 +134,10 @@ func snapshot(ctx context.Context, o Options) (*tekton.Snapshot, error) {
 	return tekton.FromAPI(ctx, o.Tekton, o.Namespace, o.PipelineRun, topts...)
 }
 
-// loadConfig layers the namespace's ConfigMap (when there is an API) under
-// the given pairs.
-func loadConfig(ctx context.Context, o Options) (config.Config, error) {
+// loadConfig lays the platform's settings (when there is an API and the
+// platform governs the namespace) over the namespace's ConfigMap and the
+// given pairs, which may only narrow them.
+func loadConfig(ctx context.Context, o Options, log *slog.Logger) (config.Config, error) {
 	cm := map[string]string{}
 	if o.Kube != nil && o.ConfigMap != "" && o.Namespace != "" {
 		var err error
@@ -144,11 +145,52 @@ func loadConfig(ctx context.Context, o Options) (config.Config, error) {
 			return config.Config{}, err
 		}
 	}
-	cfg, err := config.Parse(config.Merge(cm, o.Config))
+	tenant := config.Merge(cm, o.Config)
+	tenantSource := fmt.Sprintf("ConfigMap %s/%s and --config flags", o.Namespace, o.ConfigMap)
+	platform, err := loadPlatform(ctx, o, log)
 	if err != nil {
-		return config.Config{}, fmt.Errorf("invalid configuration (ConfigMap %s/%s and --config flags):\n%w", o.Namespace, o.ConfigMap, err)
+		return config.Config{}, err
+	}
+	if platform != nil && len(o.RekorPublicKey) > 0 {
+		// The Task's rekor-public-key param is the tenant's too.
+		tenant[config.KeyTransparencyPublicKey] = string(o.RekorPublicKey)
+		tenantSource += ", --rekor-public-key"
+	}
+	merged, err := platform.Apply(tenant, tenantSource)
+	if err != nil {
+		return config.Config{}, err
+	}
+	cfg, err := config.Parse(merged)
+	if err != nil {
+		return config.Config{}, fmt.Errorf("invalid configuration (%s):\n%w", tenantSource, err)
 	}
 	return cfg, nil
+}
+
+// loadPlatform reads the platform's settings for the run's namespace; nil
+// when there are none for it.
+func loadPlatform(ctx context.Context, o Options, log *slog.Logger) (*config.Platform, error) {
+	if o.Kube == nil || o.PlatformConfig == "" {
+		return nil, nil
+	}
+	data, absent, err := config.FromPlatformConfigMap(ctx, o.Kube, o.PlatformConfig)
+	if err != nil {
+		return nil, err
+	}
+	if data == nil {
+		log.Info("no platform settings: the namespace's own config decides builder.id, the signer and the trusted log", "why", absent)
+		return nil, nil
+	}
+	p, err := config.PlatformFor("ConfigMap "+o.PlatformConfig, data, o.Namespace)
+	if err != nil {
+		return nil, fmt.Errorf("the platform's settings: %w", err)
+	}
+	if p == nil {
+		log.Info("no platform settings for this namespace", "configmap", o.PlatformConfig)
+		return nil, nil
+	}
+	log.Info("platform settings", "configmap", o.PlatformConfig, "keys", len(p.Values))
+	return p, nil
 }
 
 // build turns the snapshot into what seal signs.

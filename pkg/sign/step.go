@@ -35,7 +35,7 @@ func runStep(ctx context.Context, o Options, out *Outcome, log *slog.Logger) (*O
 		"results", len(tr.Status.Results), "failed", tr.Failed, "duration", since(start))
 
 	start = time.Now()
-	if out.Config, err = loadConfig(ctx, o); err != nil {
+	if out.Config, err = loadConfig(ctx, o, log); err != nil {
 		return out, err
 	}
 	cfg := out.Config
