@@ -22,7 +22,7 @@ type Options struct {
 
 // Extract finds the subjects, materials, byproducts and problems of a snapshot.
 func Extract(snap *tekton.Snapshot, opts Options) *Set {
-	var c collector
+	c := collector{by: pipelineResultProducers(snap)}
 	pr := snap.PipelineRun
 	prObj := fmt.Sprintf("PipelineRun %s/%s", pr.Namespace, pr.Name)
 	prResults := make([]Result, 0, len(pr.Status.Results))
@@ -64,6 +64,7 @@ func FromResults(object string, rs []Result) *Set {
 // SkipFailed, a failed TaskRun gives inputs but no subjects.
 func ExtractTaskRun(tr tekton.TaskRun, opts Options) *Set {
 	var c collector
+	c.by = func(string) []Producer { return []Producer{TaskRunProducer(tr)} }
 	c.taskRun(tr, !(opts.SkipFailed && tr.Failed))
 	return &Set{
 		Subjects:   c.subjects.sorted(),
@@ -74,6 +75,9 @@ func ExtractTaskRun(tr tekton.TaskRun, opts Options) *Set {
 }
 
 func (c *collector) taskRun(tr tekton.TaskRun, outputs bool) {
+	by := c.by
+	defer func() { c.by = by }()
+	c.by = func(string) []Producer { return []Producer{TaskRunProducer(tr)} }
 	obj := fmt.Sprintf("TaskRun %s/%s", tr.Namespace, tr.Name)
 	results := make([]Result, 0, len(tr.Status.Results))
 	for _, r := range tr.Status.Results {
@@ -155,7 +159,7 @@ func (c *collector) artifactValue(object, where string, v v1.ArtifactValue, inpu
 		}
 		d[a] = h
 	}
-	return Subject{Name: uri, Digest: d, From: []string{object + " " + where}}, true
+	return Subject{Name: uri, Digest: d, From: []string{object + " " + where}, Producers: c.producers("")}, true
 }
 
 func defaults(specs v1.ParamSpecs) []Result {

@@ -22,6 +22,20 @@ const maxProblemsPerValue = 20
 type collector struct {
 	subjects, materials, byproducts list
 	problems                        []Problem
+	// by gives the producers of what a result names; nil: none recorded.
+	by func(result string) []Producer
+}
+
+// producers of what the named results (those that exist) name.
+func (c *collector) producers(results ...string) []Producer {
+	if c.by == nil {
+		return nil
+	}
+	var out []Producer
+	for _, r := range results {
+		out = mergeProducers(out, c.by(r)...)
+	}
+	return out
 }
 
 func (c *collector) problem(object, result, value, reason string) {
@@ -111,13 +125,18 @@ func (c *collector) pair(object string, p *pair) {
 		return
 	}
 	from := object + " result " + refName
+	named := []string{refName}
+	if p.digestOK {
+		named = append(named, digestName)
+	}
+	producers := c.producers(named...)
 	if p.image {
 		img, err := ParseImage(p.ref, p.digest)
 		if err != nil {
 			c.problem(object, refName+"/"+digestName, p.ref+"@"+p.digest, err.Error())
 			return
 		}
-		c.subjects.add(imageSubject(img, from))
+		c.subjects.add(imageSubject(img, from, producers))
 		return
 	}
 	alg, hex, err := ParseDigest(p.digest, false)
@@ -125,11 +144,11 @@ func (c *collector) pair(object string, p *pair) {
 		c.problem(object, digestName, p.digest, err.Error())
 		return
 	}
-	c.subjects.add(Subject{Name: p.ref, Digest: map[string]string{alg: hex}, From: []string{from}})
+	c.subjects.add(Subject{Name: p.ref, Digest: map[string]string{alg: hex}, From: []string{from}, Producers: producers})
 }
 
-func imageSubject(img Image, from string) Subject {
-	s := Subject{Name: img.Repository, Digest: map[string]string{img.Alg: img.Hex}, Image: true, From: []string{from}}
+func imageSubject(img Image, from string, producers []Producer) Subject {
+	s := Subject{Name: img.Repository, Digest: map[string]string{img.Alg: img.Hex}, Image: true, From: []string{from}, Producers: producers}
 	if img.Tag != "" {
 		s.Tags = []string{img.Tag}
 	}
@@ -145,7 +164,7 @@ func (c *collector) images(object string, r Result) {
 	for _, ref := range splitImages(r.Value.StringVal) {
 		img, err := ParseImage(ref, "")
 		if err == nil {
-			c.subjects.add(imageSubject(img, object+" result "+ImagesName))
+			c.subjects.add(imageSubject(img, object+" result "+ImagesName, c.producers(r.Name)))
 			continue
 		}
 		if n++; n <= maxProblemsPerValue {
@@ -176,7 +195,7 @@ func (c *collector) structured(object string, r Result, output bool) {
 		c.problem(object, r.Name+".digest", o["digest"], err.Error())
 		return
 	}
-	s := Subject{Name: uri, Digest: map[string]string{alg: hex}, From: []string{object + " result " + r.Name}}
+	s := Subject{Name: uri, Digest: map[string]string{alg: hex}, From: []string{object + " result " + r.Name}, Producers: c.producers(r.Name)}
 	switch {
 	case !output:
 		c.materials.add(s)

@@ -21,6 +21,9 @@ type Subject struct {
 	Tags []string
 	// From says where it was read, e.g. "TaskRun p-build result IMAGE_URL".
 	From []string
+	// Producers are the pipeline tasks whose results named it (Extract
+	// and ExtractTaskRun; none from FromResults).
+	Producers []Producer
 }
 
 // DigestString is "alg:hex" of the strongest digest, for references.
@@ -84,6 +87,7 @@ func (l *list) add(s Subject) {
 			it.Image = it.Image || s.Image
 			it.Tags = appendUnique(it.Tags, s.Tags...)
 			it.From = appendUnique(it.From, s.From...)
+			it.Producers = mergeProducers(it.Producers, s.Producers...)
 			return
 		}
 	}

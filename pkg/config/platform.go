@@ -240,8 +240,9 @@ func Within(list, of string) bool {
 	return true
 }
 
-// UnderPrefix reports whether name is prefix or lies under it (prefix
-// followed by "/", or prefix ending in "/" or ":").
+// UnderPrefix reports whether name is prefix or lies under it: prefix
+// followed by "/", or by "@" or ":" (a reference's digest or tag), or a
+// prefix ending in "/" or ":".
 func UnderPrefix(name, prefix string) bool {
 	if name == prefix {
 		return true
@@ -249,7 +250,7 @@ func UnderPrefix(name, prefix string) bool {
 	if !strings.HasPrefix(name, prefix) {
 		return false
 	}
-	return strings.HasSuffix(prefix, "/") || strings.HasSuffix(prefix, ":") || name[len(prefix)] == '/'
+	return strings.HasSuffix(prefix, "/") || strings.HasSuffix(prefix, ":") || strings.ContainsRune("/@:", rune(name[len(prefix)]))
 }
 
 // SplitList splits a space- or comma-separated list, dropping empties.

@@ -144,6 +144,9 @@ func TestUnderPrefix(t *testing.T) {
 		{"registry.example/team-ab", "registry.example/team-a/", false},
 		{"registry.example/x", "registry.example/", true},
 		{"pkg:npm/x", "pkg:", true},
+		{"registry.example/bundles/build@sha256:0123", "registry.example/bundles/build", true},
+		{"registry.example/bundles/build:v1", "registry.example/bundles/build", true},
+		{"registry.example/bundles/builder", "registry.example/bundles/build", false},
 	} {
 		if got := UnderPrefix(c.name, c.prefix); got != c.want {
 			t.Errorf("UnderPrefix(%q, %q) = %v", c.name, c.prefix, got)

@@ -10,16 +10,48 @@ import (
 )
 
 // restrict leaves out of set the subjects the platform's settings do not
-// allow (config.PlatformKeys): those outside chainseal.allowed-repositories.
-// Each is reported as a problem and not signed.
+// allow: those outside chainseal.allowed-repositories, and those named by a
+// task that Tekton did not resolve from a reference under
+// chainseal.subject-producers. Each is reported as a problem, not signed.
 func restrict(set *artifacts.Set, cfg config.Config) {
-	if len(cfg.AllowedRepositories) == 0 {
-		return
+	if len(cfg.AllowedRepositories) > 0 {
+		set.Keep(func(s artifacts.Subject) string {
+			if underAny(s.Name, cfg.AllowedRepositories) {
+				return ""
+			}
+			return fmt.Sprintf("not under %s (%s)", config.KeyAllowedRepositories, strings.Join(cfg.AllowedRepositories, " "))
+		})
 	}
-	set.Keep(func(s artifacts.Subject) string {
-		if slices.ContainsFunc(cfg.AllowedRepositories, func(p string) bool { return config.UnderPrefix(s.Name, p) }) {
+	if len(cfg.SubjectProducers) > 0 {
+		set.Keep(func(s artifacts.Subject) string {
+			if len(s.Producers) == 0 {
+				return fmt.Sprintf("no task is recorded as its producer, and %s is set", config.KeySubjectProducers)
+			}
+			for _, p := range s.Producers {
+				if p.Ref == nil || !underAny(p.Ref.URI, cfg.SubjectProducers) {
+					return fmt.Sprintf("named by %s, which Tekton did not resolve from a reference under %s (%s)",
+						describeProducer(p), config.KeySubjectProducers, strings.Join(cfg.SubjectProducers, " "))
+				}
+			}
 			return ""
+		})
+	}
+}
+
+func underAny(name string, prefixes []string) bool {
+	return slices.ContainsFunc(prefixes, func(p string) bool { return config.UnderPrefix(name, p) })
+}
+
+func describeProducer(p artifacts.Producer) string {
+	what := "the pipeline's own result value"
+	if !p.Pipeline {
+		what = "pipeline task " + p.PipelineTask
+		if p.TaskRun != "" {
+			what += " (TaskRun " + p.TaskRun + ")"
 		}
-		return fmt.Sprintf("not under %s (%s)", config.KeyAllowedRepositories, strings.Join(cfg.AllowedRepositories, " "))
-	})
+	}
+	if p.Ref == nil {
+		return what + ", with no resolved reference (an inline or cluster-local task)"
+	}
+	return what + ", resolved from " + p.Ref.URI
 }
