@@ -113,7 +113,7 @@ func TestSignNoArtifactsSucceedsByDefault(t *testing.T) {
 	r := tektontest.NewRun("payments", "docs-only")
 	r.Add(tektontest.Task{Name: "lint", Steps: []string{"lint"}})
 	results := t.TempDir()
-	out, _, err := execute(t, append([]string{"sign", "--results-dir", results, "--config", "artifacts.oci.signer=none"}, writeRun(t, r)...)...)
+	out, _, err := execute(t, append([]string{"sign", "--results-dir", results, "--secret-dir", t.TempDir(), "--config", "artifacts.oci.signer=none"}, writeRun(t, r)...)...)
 	if err != nil {
 		t.Fatalf("exit %d: %v; want 0 for a run that names no artifacts", exitCode(err), err)
 	}
@@ -133,7 +133,7 @@ func TestSignNoArtifactsFailsWhenConfigured(t *testing.T) {
 	r := tektontest.NewRun("payments", "docs-only")
 	r.Add(tektontest.Task{Name: "lint", Steps: []string{"lint"}})
 	for _, dry := range []string{"--dry-run", "--dry-run=false"} {
-		_, _, err := execute(t, append([]string{"sign", dry, "--results-dir", "", "--config", "chainseal.no-artifacts=fail"}, writeRun(t, r)...)...)
+		_, _, err := execute(t, append([]string{"sign", dry, "--results-dir", "", "--secret-dir", t.TempDir(), "--config", "chainseal.no-artifacts=fail"}, writeRun(t, r)...)...)
 		if exitCode(err) != exitNoArtifacts || !strings.Contains(err.Error(), "nothing was signed") {
 			t.Fatalf("%s: want exit %d saying nothing was signed, got %d: %v", dry, exitNoArtifacts, exitCode(err), err)
 		}

@@ -55,6 +55,9 @@ func run(ctx context.Context, o Options) (*Outcome, error) {
 	if o.StepForm {
 		return runStep(ctx, o, out, log)
 	}
+	if err := checkFromFiles(o); err != nil {
+		return out, err
+	}
 
 	start := time.Now()
 	snap, err := snapshot(ctx, o)
@@ -76,6 +79,9 @@ func run(ctx context.Context, o Options) (*Outcome, error) {
 		return out, err
 	}
 	cfg := out.Config
+	if err := checkFromFilesSigners(o, cfg); err != nil {
+		return out, err
+	}
 	log.Info("config loaded", "format", cfg.PipelineRun.Format, "signer", cfg.PipelineRun.Signer,
 		"storage", cfg.PipelineRun.Storage, "transparency", cfg.Transparency.Enabled, "duration", since(start))
 
