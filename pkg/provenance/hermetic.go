@@ -91,10 +91,14 @@ func pipelineTaskAsks(pr *v1.PipelineRun, task string) bool {
 	if pr == nil || pr.Status.PipelineSpec == nil {
 		return false
 	}
+	// By index, without copying: this runs once per TaskRun, and a
+	// PipelineTask is large.
 	spec := pr.Status.PipelineSpec
-	for _, t := range append(append([]v1.PipelineTask(nil), spec.Tasks...), spec.Finally...) {
-		if t.Name == task {
-			return t.TaskSpec != nil && t.TaskSpec.Metadata.Annotations[ExecutionModeAnnotation] == ExecutionModeHermetic
+	for _, tasks := range [][]v1.PipelineTask{spec.Tasks, spec.Finally} {
+		for i := range tasks {
+			if t := &tasks[i]; t.Name == task {
+				return t.TaskSpec != nil && t.TaskSpec.Metadata.Annotations[ExecutionModeAnnotation] == ExecutionModeHermetic
+			}
 		}
 	}
 	return false
