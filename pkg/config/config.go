@@ -252,6 +252,9 @@ func listOf(p func(*Config) *[]string, allowed ...string) field {
 			if s == "" || slices.Contains(out, s) {
 				continue
 			}
+			if slices.Contains(chainsOnlyStorages, s) {
+				return fmt.Errorf("%q is a Tekton Chains storage backend that is not built into chainseal: use a comma-separated list of %s", s, strings.Join(allowed, ", "))
+			}
 			if !slices.Contains(allowed, s) {
 				return fmt.Errorf("%q is not a storage backend: use a comma-separated list of %s", s, strings.Join(allowed, ", "))
 			}
@@ -268,14 +271,19 @@ func listOf(p func(*Config) *[]string, allowed ...string) field {
 // (this package cannot import it).
 func ProvenanceFormats() []string { return slices.Clone(provenanceFormats) }
 
-// Storages lists the backend names artifacts.*.storage accept (whether or
-// not a given chainseal binary has them built in: see storage.Names).
+// Storages lists the backend names artifacts.*.storage accept: exactly the
+// backends built into chainseal (cmd/chainseal's tests check that it and
+// storage.Names agree), so a name is refused when the config is read, not
+// when the run gets to storing.
 func Storages() []string { return slices.Clone(storages) }
 
 var (
 	provenanceFormats = []string{FormatInToto, FormatSLSAv02, FormatSLSAv2alpha3, FormatSLSAv2alpha4, FormatTekton}
 	signers           = []string{SignerX509, SignerKMS, SignerPGP, SignerNone}
-	storages          = []string{StorageTekton, StorageOCI, StorageGCS, StorageDocDB, StorageGrafeas, StorageFile}
+	storages          = []string{StorageTekton, StorageOCI, StorageFile}
+	// chainsOnlyStorages are Tekton Chains' backends chainseal does not
+	// build (yet): refused with a message that says so.
+	chainsOnlyStorages = []string{StorageGCS, StorageDocDB, StorageGrafeas, "pubsub", "kafka", "archivista"}
 )
 
 // fields is the one table of accepted keys.

@@ -50,13 +50,14 @@ func TestBadValuesNameTheKeyAndTheFix(t *testing.T) {
 		in   map[string]string
 		want []string
 	}{
-		"unknown format":   {map[string]string{KeyPipelineRunFormat: "slsa/v9"}, []string{KeyPipelineRunFormat, "slsa/v2alpha4"}},
-		"unknown storage":  {map[string]string{KeyPipelineRunStorage: "oci,s3"}, []string{KeyPipelineRunStorage, `"s3"`, "grafeas"}},
-		"not a boolean":    {map[string]string{KeyPipelineRunDeepInspection: "yes"}, []string{KeyPipelineRunDeepInspection, "true or false"}},
-		"typo in a key":    {map[string]string{"artifacts.pipelinerun.formt": "in-toto"}, []string{"artifacts.pipelinerun.formt", KeyPipelineRunFormat}},
-		"kms without ref":  {map[string]string{KeyPipelineRunSigner: "kms"}, []string{KeyKMSRef}},
-		"file without dir": {map[string]string{KeyPipelineRunStorage: "file"}, []string{KeyFileDir}},
-		"two problems":     {map[string]string{KeyPipelineRunSigner: "gpg", KeyTransparencyEnabled: "maybe"}, []string{KeyPipelineRunSigner, KeyTransparencyEnabled}},
+		"unknown format":              {map[string]string{KeyPipelineRunFormat: "slsa/v9"}, []string{KeyPipelineRunFormat, "slsa/v2alpha4"}},
+		"unknown storage":             {map[string]string{KeyPipelineRunStorage: "oci,s3"}, []string{KeyPipelineRunStorage, `"s3"`, "oci, file"}},
+		"chains backend not built in": {map[string]string{KeyTaskRunStorage: "tekton,archivista"}, []string{KeyTaskRunStorage, `"archivista"`, "not built into chainseal", "tekton, oci, file"}},
+		"not a boolean":               {map[string]string{KeyPipelineRunDeepInspection: "yes"}, []string{KeyPipelineRunDeepInspection, "true or false"}},
+		"typo in a key":               {map[string]string{"artifacts.pipelinerun.formt": "in-toto"}, []string{"artifacts.pipelinerun.formt", KeyPipelineRunFormat}},
+		"kms without ref":             {map[string]string{KeyPipelineRunSigner: "kms"}, []string{KeyKMSRef}},
+		"file without dir":            {map[string]string{KeyPipelineRunStorage: "file"}, []string{KeyFileDir}},
+		"two problems":                {map[string]string{KeyPipelineRunSigner: "gpg", KeyTransparencyEnabled: "maybe"}, []string{KeyPipelineRunSigner, KeyTransparencyEnabled}},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -258,8 +258,6 @@ func (t *translator) storage(a artifactKind) ([]string, Note) {
 			dropped = append(dropped, fmt.Sprintf("%q (Chains refuses it too)", b))
 		case a.kind == kindOCI && b == config.StorageTekton:
 			dropped = append(dropped, "tekton (chainseal keeps attestations in annotations, not image signatures: they go to OCI)")
-		case !slices.Contains(config.Storages(), b):
-			dropped = append(dropped, fmt.Sprintf("%s (chainseal has no %s backend)", b, b))
 		case !slices.Contains(t.o.Backends, b):
 			dropped = append(dropped, fmt.Sprintf("%s (not built into this chainseal, which has %s)", b, strings.Join(t.o.Backends, ", ")))
 		default:

