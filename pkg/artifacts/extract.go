@@ -18,11 +18,14 @@ type Options struct {
 	// SkipFailed takes no subjects from TaskRuns whose last attempt failed;
 	// their inputs are still read.
 	SkipFailed bool
+	// NoStepResults leaves step (StepAction) results unread, as Tekton
+	// Chains' slsa/v2alpha3 and v0.2 formats do.
+	NoStepResults bool
 }
 
 // Extract finds the subjects, materials, byproducts and problems of a snapshot.
 func Extract(snap *tekton.Snapshot, opts Options) *Set {
-	c := collector{by: pipelineResultProducers(snap)}
+	c := collector{by: pipelineResultProducers(snap), noSteps: opts.NoStepResults}
 	pr := snap.PipelineRun
 	prObj := fmt.Sprintf("PipelineRun %s/%s", pr.Namespace, pr.Name)
 	prResults := make([]Result, 0, len(pr.Status.Results))
@@ -63,7 +66,7 @@ func FromResults(object string, rs []Result) *Set {
 // params and status.artifacts), for the TaskRun's own provenance. With
 // SkipFailed, a failed TaskRun gives inputs but no subjects.
 func ExtractTaskRun(tr tekton.TaskRun, opts Options) *Set {
-	var c collector
+	c := collector{noSteps: opts.NoStepResults}
 	c.by = func(string) []Producer { return []Producer{TaskRunProducer(tr)} }
 	c.taskRun(tr, !(opts.SkipFailed && tr.Failed))
 	return &Set{
@@ -85,7 +88,7 @@ func (c *collector) taskRun(tr tekton.TaskRun, outputs bool) {
 	}
 	// Steps first, then the task: the order Chains reads them in.
 	for _, st := range tr.Status.Steps {
-		if len(st.Results) == 0 {
+		if len(st.Results) == 0 || c.noSteps {
 			continue
 		}
 		stObj := obj + " step " + st.Name

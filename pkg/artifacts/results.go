@@ -24,6 +24,8 @@ type collector struct {
 	problems                        []Problem
 	// by gives the producers of what a result names; nil: none recorded.
 	by func(result string) []Producer
+	// noSteps: step results are not read (Options.NoStepResults).
+	noSteps bool
 }
 
 // producers of what the named results (those that exist) name.

@@ -182,10 +182,6 @@ func (t *translator) artifact(a artifactKind) {
 		case !slices.Contains(a.formats, v):
 			t.drop(a.formatKey, fmt.Sprintf("Chains v0.26-v0.29 refuse %q too (they accept %s); Chains' default %s applies",
 				v, strings.Join(a.formats, ", "), config.DefaultsFor(config.CompatChains)[a.formatKey]))
-		case v == config.FormatSLSAv2alpha3:
-			t.out[a.formatKey] = v
-			t.add(Note{Key: a.formatKey, Status: Changed, Written: []string{a.formatKey},
-				Reason: "chainseal builds slsa/v2alpha3 as slsa/v2alpha4 (SLSA v1.0, the same predicate type): it also reads StepAction results, which Chains' v2alpha3 ignores, so a statement may name more subjects (docs/provenance.md)"})
 		case v == config.FormatSLSAv02:
 			t.carry(a.formatKey, v, "SLSA v0.2, as Chains' in-toto")
 		default:

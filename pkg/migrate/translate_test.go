@@ -53,7 +53,7 @@ var translateCases = []translateCase{
 	{name: "taskrun format in-toto", key: config.KeyTaskRunFormat, config: with(nil, config.KeyTaskRunFormat, "in-toto"),
 		status: Carried, written: map[string]string{config.KeyTaskRunFormat: "in-toto"}},
 	{name: "taskrun format slsa/v2alpha3", key: config.KeyTaskRunFormat, config: with(nil, config.KeyTaskRunFormat, "slsa/v2alpha3"),
-		status: Changed, written: map[string]string{config.KeyTaskRunFormat: "slsa/v2alpha3"}, reason: "StepAction"},
+		status: Carried, written: map[string]string{config.KeyTaskRunFormat: "slsa/v2alpha3"}},
 	{name: "taskrun format tekton (gone from Chains)", key: config.KeyTaskRunFormat, config: with(nil, config.KeyTaskRunFormat, "tekton"),
 		status: Dropped, written: map[string]string{config.KeyTaskRunFormat: ""}, reason: "refuse"},
 	{name: "taskrun storage", key: config.KeyTaskRunStorage, config: with(nil, config.KeyTaskRunStorage, "tekton, oci"),

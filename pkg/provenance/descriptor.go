@@ -109,7 +109,7 @@ func dedupe(ds []descriptor) []descriptor {
 		k.WriteString("\x00")
 		k.Write(d.Content)
 		key := k.String()
-		if seen[key] && d.Name != depPipeline && d.Name != depTask {
+		if seen[key] && d.Name != depPipeline && d.Name != depTask && !strings.HasPrefix(d.Name, depStepAction) {
 			continue
 		}
 		seen[key] = true

@@ -16,6 +16,9 @@ type format struct {
 	payloadType string
 	pipelineRun func(pipelineRunInput) ([]byte, error)
 	taskRun     func(taskRunInput) ([]byte, error)
+	// noStepResults: subjects and inputs are read without step
+	// (StepAction) results, as Chains' slsa/v2alpha3 reads them.
+	noStepResults bool
 }
 
 // formats is the one table of provenance formats, in the order error
@@ -23,16 +26,23 @@ type format struct {
 // entry here and its name in config.ProvenanceFormats, which validates the
 // config keys; TestFormatsAreConfigs keeps the two equal.
 var formats = []format{
-	{config.FormatSLSAv2alpha4, PayloadTypeInToto, pipelineRunSLSA1, taskRunSLSA1},
-	{config.FormatSLSAv2alpha3, PayloadTypeInToto, pipelineRunSLSA1, taskRunSLSA1},
-	{config.FormatInToto, PayloadTypeInToto, pipelineRunSLSA02, taskRunSLSA02},
-	{config.FormatSLSAv02, PayloadTypeInToto, pipelineRunSLSA02, taskRunSLSA02},
-	{config.FormatTekton, PayloadTypeNone, nil, taskRunTekton},
+	{name: config.FormatSLSAv2alpha4, payloadType: PayloadTypeInToto, pipelineRun: pipelineRunSLSA1, taskRun: taskRunSLSA1},
+	{name: config.FormatSLSAv2alpha3, payloadType: PayloadTypeInToto, pipelineRun: pipelineRunV2alpha3, taskRun: taskRunV2alpha3, noStepResults: true},
+	{name: config.FormatInToto, payloadType: PayloadTypeInToto, pipelineRun: pipelineRunSLSA02, taskRun: taskRunSLSA02},
+	{name: config.FormatSLSAv02, payloadType: PayloadTypeInToto, pipelineRun: pipelineRunSLSA02, taskRun: taskRunSLSA02},
+	{name: config.FormatTekton, payloadType: PayloadTypeNone, taskRun: taskRunTekton},
 }
 
 // defaultFormat is used when a Config leaves a format empty (one not made
 // by config.Parse, which fills the same default).
 const defaultFormat = config.FormatSLSAv2alpha4
+
+// readsNoStepResults reports whether the named format reads no step
+// results (false for a name that is no format: building it fails later).
+func readsNoStepResults(name string) bool {
+	f, ok := lookup(name)
+	return ok && f.noStepResults
+}
 
 // statement reports whether the format makes in-toto statements, which
 // need at least one subject.

@@ -10,17 +10,24 @@ import (
 
 // pipelineRunSLSA1 builds the PipelineRun's SLSA v1.0 statement,
 // field-compatible with Tekton Chains' slsa/v2alpha4 for PipelineRuns.
-func pipelineRunSLSA1(in pipelineRunInput) ([]byte, error) {
+func pipelineRunSLSA1(in pipelineRunInput) ([]byte, error) { return pipelineRunSLSA1As(in, v2alpha4) }
+
+// pipelineRunV2alpha3 is Chains' slsa/v2alpha3 for PipelineRuns.
+func pipelineRunV2alpha3(in pipelineRunInput) ([]byte, error) {
+	return pipelineRunSLSA1As(in, v2alpha3)
+}
+
+func pipelineRunSLSA1As(in pipelineRunInput, v slsa1Variant) ([]byte, error) {
 	pr := in.snap.PipelineRun
 	buildType, err := buildTypeOf(in.cfg)
 	if err != nil {
 		return nil, err
 	}
-	deps, err := pipelineRunDependencies(in, buildType == config.BuildTypeSLSATekton)
+	deps, err := pipelineRunDependencies(in, buildType == config.BuildTypeSLSATekton, v)
 	if err != nil {
 		return nil, err
 	}
-	byproducts, err := pipelineRunByproducts(in)
+	byproducts, err := pipelineRunByproducts(in, v)
 	if err != nil {
 		return nil, err
 	}
@@ -49,9 +56,10 @@ func pipelineRunSLSA1(in pipelineRunInput) ([]byte, error) {
 }
 
 // pipelineRunDependencies lists, in Chains' order: the pipeline's
-// refSource; per covered TaskRun its task's refSource and its step and
-// sidecar images; then the type-hinted inputs. Duplicates are dropped.
-func pipelineRunDependencies(in pipelineRunInput, withContent bool) ([]descriptor, error) {
+// refSource; per covered TaskRun its task's refSource, (v2alpha4) its
+// remote StepActions, and its step and sidecar images; then the
+// type-hinted inputs. Duplicates are dropped.
+func pipelineRunDependencies(in pipelineRunInput, withContent bool, v slsa1Variant) ([]descriptor, error) {
 	var out []descriptor
 	if d, ok := refSource(depPipeline, in.snap.PipelineRun.Status.Provenance); ok {
 		out = append(out, d)
@@ -68,6 +76,9 @@ func pipelineRunDependencies(in pipelineRunInput, withContent bool) ([]descripto
 		if task.URI != "" || task.Content != nil {
 			out = append(out, task)
 		}
+		if v.stepActions {
+			out = append(out, stepActions(tr.TaskRun)...)
+		}
 		images, err := images(tr.Status.Steps, tr.Status.Sidecars)
 		if err != nil {
 			return nil, fmt.Errorf("TaskRun %s: %w", tr.Name, err)
@@ -82,9 +93,18 @@ func pipelineRunDependencies(in pipelineRunInput, withContent bool) ([]descripto
 // subjects: the PipelineRun's, and with deep inspection every covered
 // TaskRun's and step's; plus Tekton artifacts (TEP-0147) that are not
 // build outputs.
-func pipelineRunByproducts(in pipelineRunInput) ([]descriptor, error) {
+func pipelineRunByproducts(in pipelineRunInput, v slsa1Variant) ([]descriptor, error) {
 	var out []descriptor
 	pr := in.snap.PipelineRun
+	if !v.stepActions {
+		// Chains' v2alpha3: every PipelineRun result, named by the result
+		// alone; no TaskRun's.
+		ds, err := allResults("pipelineRunResults/%s", pr.Name, pr.Status.Results)
+		if err != nil {
+			return nil, err
+		}
+		return append(ds, artifactDescriptors("", in.set.Byproducts)...), nil
+	}
 	for _, r := range pr.Status.Results {
 		d, ok, err := resultByproduct("pipelineRunResults/%s/%s", pr.Name, r.Name, r.Value)
 		if err != nil {

@@ -118,7 +118,8 @@ func Build(snap *tekton.Snapshot, cfg config.Config, opts ...Option) (*Result, e
 			return nil, &FailedTasksError{TaskRuns: failed}
 		}
 	}
-	set := artifacts.Extract(snap, artifacts.Options{DeepInspection: cfg.DeepInspection, SkipFailed: true})
+	set := artifacts.Extract(snap, artifacts.Options{DeepInspection: cfg.DeepInspection, SkipFailed: true,
+		NoStepResults: readsNoStepResults(cfg.PipelineRun.Format)})
 	restrict(set, cfg)
 	res := &Result{ImageSubjects: set.Images(), Problems: set.Problems}
 	var trSets []*artifacts.Set

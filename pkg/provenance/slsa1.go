@@ -109,6 +109,67 @@ func internalParameters(p *v1.Provenance, buildType string, labels, annotations 
 	return internal
 }
 
+// slsa1Variant is what tells Chains' two SLSA v1.0 formats apart.
+type slsa1Variant struct {
+	// stepActions is slsa/v2alpha4 (Chains v0.29): StepAction (step)
+	// results are read, the remote StepActions each step ran are resolved
+	// dependencies ("stepAction/<step>"), and byproducts are the results
+	// that are not subjects, named "<kind>Results/<run>/<result>", with
+	// every TaskRun's under deep inspection. Without it, slsa/v2alpha3: no
+	// step results, no StepAction dependencies, and every result of the
+	// statement's own run as "<kind>Results/<result>".
+	stepActions bool
+}
+
+var (
+	v2alpha4 = slsa1Variant{stepActions: true}
+	v2alpha3 = slsa1Variant{}
+)
+
+// depStepAction prefixes the resolved dependency of a remote StepAction
+// (Chains v0.29's StepActionConfigName).
+const depStepAction = "stepAction/"
+
+// stepActions are the remote StepActions tr's steps ran (a step whose
+// status records where Tekton resolved it from), as Chains v0.29 records
+// them: "stepAction/<step>" with the reference's URI and digest.
+func stepActions(tr *v1.TaskRun) []descriptor {
+	var out []descriptor
+	for _, st := range tr.Status.Steps {
+		if st.Provenance == nil || st.Provenance.RefSource == nil {
+			continue
+		}
+		out = append(out, descriptor{Name: depStepAction + st.Name, URI: st.Provenance.RefSource.URI, Digest: st.Provenance.RefSource.Digest})
+	}
+	return out
+}
+
+// allResults are every result of a run as byproducts, as Chains'
+// slsa/v2alpha3 writes them: name format (one %s, the result's name), its
+// value as JSON.
+func allResults[R v1.PipelineRunResult | v1.TaskRunResult](format, owner string, rs []R) ([]descriptor, error) {
+	out := make([]descriptor, 0, len(rs))
+	for _, r := range rs {
+		name, value := resultOf(r)
+		content, err := json.Marshal(value)
+		if err != nil {
+			return nil, fmt.Errorf("encoding result %s of %s: %w", name, owner, err)
+		}
+		out = append(out, descriptor{Name: fmt.Sprintf(format, name), Content: content, MediaType: "application/json"})
+	}
+	return out, nil
+}
+
+func resultOf[R v1.PipelineRunResult | v1.TaskRunResult](r R) (string, v1.ParamValue) {
+	switch r := any(r).(type) {
+	case v1.PipelineRunResult:
+		return r.Name, r.Value
+	case v1.TaskRunResult:
+		return r.Name, r.Value
+	}
+	return "", v1.ParamValue{}
+}
+
 // taskRunResultByproducts are the TaskRun's results and step results that
 // are not subjects (Chains' rule), as byproducts.
 func taskRunResultByproducts(tr *v1.TaskRun) ([]descriptor, error) {

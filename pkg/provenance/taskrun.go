@@ -62,7 +62,7 @@ type taskRunInput struct {
 func taskRunSets(snap *tekton.Snapshot, cfg config.Config) []*artifacts.Set {
 	out := make([]*artifacts.Set, len(snap.TaskRuns))
 	for i, tr := range snap.TaskRuns {
-		out[i] = artifacts.ExtractTaskRun(tr, artifacts.Options{SkipFailed: true})
+		out[i] = artifacts.ExtractTaskRun(tr, artifacts.Options{SkipFailed: true, NoStepResults: readsNoStepResults(cfg.TaskRun.Format)})
 		restrict(out[i], cfg)
 	}
 	return out

@@ -8,17 +8,27 @@ import (
 // with Tekton Chains v0.26's slsa/v2alpha4 TaskRun format: the same
 // buildType, the TaskRun spec as externalParameters.runSpec, the task's
 // refSource named "task", and the TaskRun's own results as byproducts.
-func taskRunSLSA1(in taskRunInput) ([]byte, error) {
+func taskRunSLSA1(in taskRunInput) ([]byte, error) { return taskRunSLSA1As(in, v2alpha4) }
+
+// taskRunV2alpha3 is Chains' slsa/v2alpha3 for one TaskRun.
+func taskRunV2alpha3(in taskRunInput) ([]byte, error) { return taskRunSLSA1As(in, v2alpha3) }
+
+func taskRunSLSA1As(in taskRunInput, v slsa1Variant) ([]byte, error) {
 	tr := in.tr
 	buildType, err := buildTypeOf(in.cfg)
 	if err != nil {
 		return nil, err
 	}
-	deps, err := taskRunDependencies(in)
+	deps, err := taskRunDependencies(in, v)
 	if err != nil {
 		return nil, err
 	}
-	byproducts, err := taskRunResultByproducts(tr.TaskRun)
+	var byproducts []descriptor
+	if v.stepActions {
+		byproducts, err = taskRunResultByproducts(tr.TaskRun)
+	} else {
+		byproducts, err = allResults("taskRunResults/%s", tr.Name, tr.Status.Results)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -50,9 +60,9 @@ func taskRunSLSA1(in taskRunInput) ([]byte, error) {
 }
 
 // taskRunDependencies lists, in Chains' order: the task's refSource (named
-// "task"), the step and sidecar images, then the TaskRun's type-hinted
-// inputs. Duplicates are dropped.
-func taskRunDependencies(in taskRunInput) ([]descriptor, error) {
+// "task"), the step and sidecar images, (v2alpha4) the remote StepActions,
+// then the TaskRun's type-hinted inputs. Duplicates are dropped.
+func taskRunDependencies(in taskRunInput, v slsa1Variant) ([]descriptor, error) {
 	var out []descriptor
 	if d, ok := refSource(depTask, in.tr.Status.Provenance); ok {
 		out = append(out, d)
@@ -62,6 +72,9 @@ func taskRunDependencies(in taskRunInput) ([]descriptor, error) {
 		return nil, err
 	}
 	out = append(out, imgs...)
+	if v.stepActions {
+		out = append(out, stepActions(in.tr.TaskRun)...)
+	}
 	out = append(out, artifactDescriptors(depInput, in.set.Materials)...)
 	return dedupe(out), nil
 }

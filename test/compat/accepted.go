@@ -36,10 +36,11 @@ const (
 	whyFailed     = "failed tasks: their outputs are never subjects (so a failed TaskRun gets no in-toto TaskRun statement)"
 	whyTEP0147    = "TEP-0147 status.artifacts: read by chainseal, not by Chains"
 	whyURIDigest  = "*ARTIFACT_URI/*ARTIFACT_DIGEST: subjects in every format (Chains' slsa/v2alpha* ignores them)"
-	whyOutputs    = "*ARTIFACT_OUTPUTS without isBuildArtifact: never subjects (Chains' v0.2 formats make them subjects)"
-	whySHA1       = "digests: sha1 only for git; Chains' v0.2 formats accept it for any *ARTIFACT_DIGEST"
+	whyOutputs    = "*ARTIFACT_OUTPUTS without isBuildArtifact: never subjects (Chains' v0.2 formats and slsa/v2alpha3 make them subjects)"
+	whySHA1       = "digests: sha1 only for git; Chains' v0.2 formats and slsa/v2alpha3 accept it for any *ARTIFACT_DIGEST"
 	whyStepV02    = "StepAction results: read in every format (Chains' v0.2 formats do not read step results)"
 	whyHermetic   = "hermeticity: chainseal records, per task, whether Tekton enforced hermetic execution"
+	whyStepAction = "remote StepActions: slsa/v2alpha4 records them (stepAction/<step>) as Chains v0.29 does; the Chains v0.26 this suite runs does not"
 	whyNoSubjects = "TaskRun statements: a TaskRun without subjects gets none in the in-toto formats (in-toto requires a subject); the tekton format covers every TaskRun"
 )
 
@@ -61,6 +62,12 @@ var PipelineRunAccepted = []Accepted{
 	{Cases: "invalid-reported-slsa02", Path: "subject[https://dl.example/bin|sha1:*]", Kind: OnlyChains, Reason: whySHA1},
 	{Cases: "stepaction-results-slsa02", Path: "subject", Kind: OnlyChainseal, Reason: whyStepV02},
 	{Cases: "stepaction-results-slsa02", Path: "predicate.materials[git+https://git.example/app.git|*]", Kind: OnlyChainseal, Reason: whyStepV02},
+	{Cases: "remote-stepactions", Path: "predicate.buildDefinition.resolvedDependencies[stepAction/*]", Kind: OnlyChainseal, Reason: whyStepAction},
+	{Cases: "remote-stepactions-slsa02", Path: "predicate.materials[git+https://git.example/app.git|*]", Kind: OnlyChainseal, Reason: whyStepV02},
+	{Cases: "invalid-reported-v2alpha3", Path: "subject[https://dl.example/bin|sha1:*]", Kind: OnlyChains, Reason: whySHA1},
+	{Cases: "structured-results-v2alpha3", Path: "subject[pkg:generic/sbom.spdx.json|*]", Kind: OnlyChains, Reason: whyOutputs},
+	{Cases: "tep0147-artifacts-v2alpha3", Path: "predicate.buildDefinition.resolvedDependencies[inputs/result|git+https://git.example/app.git|*]", Kind: OnlyChainseal, Reason: whyTEP0147},
+	{Cases: "tep0147-artifacts-v2alpha3", Path: "predicate.runDetails.byproducts", Kind: OnlyChainseal, Reason: whyTEP0147},
 }
 
 // TaskRunAccepted are the accepted differences of TaskRun statements.
@@ -83,6 +90,14 @@ var TaskRunAccepted = []Accepted{
 	{Cases: "hermetic-slsa02/*", Except: "hermetic-slsa02/publish", Path: "predicate.invocation.environment.chainseal", Kind: OnlyChainseal, Reason: whyHermetic},
 	{Cases: "stepaction-results-slsa02/build", Path: "subject", Kind: OnlyChainseal, Reason: whyStepV02},
 	{Cases: "stepaction-results-slsa02/build", Path: "predicate.materials[git+https://git.example/app.git|*]", Kind: OnlyChainseal, Reason: whyStepV02},
+	{Cases: "stepaction-results-v2alpha3/build", Path: "(statement)", Kind: OnlyChains, Reason: whyNoSubjects},
+	{Cases: "remote-stepactions/build", Path: "predicate.buildDefinition.resolvedDependencies[stepAction/*]", Kind: OnlyChainseal, Reason: whyStepAction},
+	{Cases: "remote-stepactions-slsa02/build", Path: "predicate.materials[git+https://git.example/app.git|*]", Kind: OnlyChainseal, Reason: whyStepV02},
+	{Cases: "hermetic-v2alpha3/*", Except: "hermetic-v2alpha3/publish", Path: "predicate.buildDefinition.internalParameters.chainseal", Kind: OnlyChainseal, Reason: whyHermetic},
+	{Cases: "invalid-reported-v2alpha3/build", Path: "subject[https://dl.example/bin|sha1:*]", Kind: OnlyChains, Reason: whySHA1},
+	{Cases: "structured-results-v2alpha3/build", Path: "subject[pkg:generic/sbom.spdx.json|*]", Kind: OnlyChains, Reason: whyOutputs},
+	{Cases: "tep0147-artifacts-v2alpha3/build", Path: "predicate.buildDefinition.resolvedDependencies[inputs/result|git+https://git.example/app.git|*]", Kind: OnlyChainseal, Reason: whyTEP0147},
+	{Cases: "tep0147-artifacts-v2alpha3/build", Path: "predicate.runDetails.byproducts", Kind: OnlyChainseal, Reason: whyTEP0147},
 }
 
 // Check sorts the differences of every case into unaccepted ones (case →

@@ -21,10 +21,12 @@ type Case struct {
 }
 
 // PipelineRunCases are chainseal's golden fixtures that produce a
-// statement, in both provenance versions and both build types.
+// statement, in every format (SLSA v1.0 as slsa/v2alpha4 and as
+// slsa/v2alpha3, SLSA v0.2) and both build types.
 func PipelineRunCases() []Case {
 	slsa1 := Options{Format: ChainsSLSA1, DeepInspection: true}
 	slsa02 := Options{Format: ChainsSLSA02, DeepInspection: true}
+	v2alpha3 := Options{Format: ChainsV2alpha3, DeepInspection: true}
 	tektonType := Options{Format: ChainsSLSA1, DeepInspection: true, BuildType: config.BuildTypeSLSATekton}
 	shallow := Options{Format: ChainsSLSA1}
 	complete := func() *tektontest.Run { return provenancetest.BuildPush().Complete() }
@@ -33,7 +35,13 @@ func PipelineRunCases() []Case {
 	for _, o := range []struct {
 		suffix string
 		opts   Options
-	}{{"", slsa1}, {"-slsa02", slsa02}} {
+	}{{"", slsa1}, {"-slsa02", slsa02}, {"-v2alpha3", v2alpha3}} {
+		if o.suffix != "-v2alpha3" {
+			// Its only image is a step result, which Chains' v2alpha3 does
+			// not read: no subject, so chainseal makes no statement (the
+			// TaskRun statement is compared in TaskRunCases).
+			out = append(out, Case{Name: "stepaction-results" + o.suffix, Run: provenancetest.StepActionResults, Options: o.opts})
+		}
 		out = append(out,
 			Case{Name: "build-push" + o.suffix, Run: provenancetest.BuildPush, Options: o.opts},
 			Case{Name: "build-push-complete" + o.suffix, Run: complete, Options: o.opts},
@@ -44,7 +52,7 @@ func PipelineRunCases() []Case {
 			Case{Name: "failed-task-allowed" + o.suffix, Run: provenancetest.Failed, Options: o.opts, Extra: allowFailed},
 			Case{Name: "skipped-tasks" + o.suffix, Run: provenancetest.Skipped, Options: o.opts, Extra: allowFailed},
 			Case{Name: "invalid-reported" + o.suffix, Run: provenancetest.Invalid, Options: o.opts},
-			Case{Name: "stepaction-results" + o.suffix, Run: provenancetest.StepActionResults, Options: o.opts},
+			Case{Name: "remote-stepactions" + o.suffix, Run: provenancetest.RemoteStepActions, Options: o.opts},
 			Case{Name: "tep0147-artifacts" + o.suffix, Run: provenancetest.TEP0147Artifacts, Options: o.opts},
 			Case{Name: "structured-results" + o.suffix, Run: provenancetest.StructuredResults, Options: o.opts},
 			Case{Name: "hermetic" + o.suffix, Run: provenancetest.Hermetic, Options: o.opts},

@@ -7,6 +7,7 @@ import (
 	intoto "github.com/in-toto/attestation/go/v1"
 	"github.com/tektoncd/chains/pkg/chains/formats"
 	slsav1 "github.com/tektoncd/chains/pkg/chains/formats/slsa/v1"
+	"github.com/tektoncd/chains/pkg/chains/formats/slsa/v2alpha3"
 	"github.com/tektoncd/chains/pkg/chains/formats/slsa/v2alpha4"
 	"github.com/tektoncd/chains/pkg/chains/objects"
 	chainsconfig "github.com/tektoncd/chains/pkg/config"
@@ -20,13 +21,14 @@ import (
 
 // Chains' format names, as chains-config spells them.
 const (
-	ChainsSLSA1  = string(formats.PayloadTypeSlsav2alpha4) // SLSA v1.0
-	ChainsSLSA02 = string(formats.PayloadTypeSlsav1)       // SLSA v0.2
+	ChainsSLSA1    = string(formats.PayloadTypeSlsav2alpha4) // SLSA v1.0
+	ChainsV2alpha3 = string(formats.PayloadTypeSlsav2alpha3) // SLSA v1.0, Chains' older formatter
+	ChainsSLSA02   = string(formats.PayloadTypeSlsav1)       // SLSA v0.2
 )
 
 // Options are the chains-config settings both tools are given.
 type Options struct {
-	Format         string // ChainsSLSA1 or ChainsSLSA02
+	Format         string // ChainsSLSA1, ChainsV2alpha3 or ChainsSLSA02
 	BuildType      string // "" is Chains' default, …/chains/v2/slsa
 	DeepInspection bool
 }
@@ -43,6 +45,8 @@ func (o Options) payloader() (formats.Payloader, error) {
 	switch o.Format {
 	case ChainsSLSA1:
 		return v2alpha4.NewFormatter(o.chainsConfig())
+	case ChainsV2alpha3:
+		return v2alpha3.NewFormatter(o.chainsConfig())
 	case ChainsSLSA02:
 		return slsav1.NewFormatter(o.chainsConfig())
 	}

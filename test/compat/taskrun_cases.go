@@ -9,7 +9,8 @@ import (
 )
 
 // TaskRunCases are the fixtures whose TaskRun statements are compared, in
-// both provenance versions and both build types.
+// every format and both build types; the stepaction-results fixture also in
+// slsa/v2alpha3 (its PipelineRun makes no v2alpha3 statement).
 func TaskRunCases() []Case {
 	var out []Case
 	for _, c := range PipelineRunCases() {
@@ -19,7 +20,7 @@ func TaskRunCases() []Case {
 		}
 		out = append(out, c)
 	}
-	return out
+	return append(out, Case{Name: "stepaction-results-v2alpha3", Run: provenancetest.StepActionResults, Options: Options{Format: ChainsV2alpha3, DeepInspection: true}})
 }
 
 // BothTaskRuns builds, for every TaskRun chainseal covers, Chains' TaskRun

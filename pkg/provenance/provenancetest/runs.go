@@ -115,6 +115,26 @@ func StepActionResults() *tektontest.Run {
 	return r
 }
 
+// RemoteStepActions has steps that ran StepActions Tekton resolved from a
+// bundle (status.steps[].provenance.refSource), a git checkout reported by
+// a step result, and the image by the task's results.
+func RemoteStepActions() *tektontest.Run {
+	r := tektontest.NewRun(Namespace, Name)
+	r.Results("IMAGE_URL", "registry.example/app:v1", "IMAGE_DIGEST", "sha256:"+d("app"))
+	trs := r.Add(tektontest.Task{Name: "build", Steps: []string{"clone", "build"},
+		Results:     []string{"IMAGE_URL", "registry.example/app:v1", "IMAGE_DIGEST", "sha256:" + d("app"), "note", "built"},
+		StepResults: map[string][]string{"clone": {"CHAINS-GIT_URL", "https://git.example/app", "CHAINS-GIT_COMMIT", d("c")[:40]}}})
+	for _, tr := range trs {
+		for i := range tr.Status.Steps {
+			tr.Status.Steps[i].Provenance = &v1.Provenance{RefSource: &v1.RefSource{
+				URI:    "oci://registry.example/stepactions/" + tr.Status.Steps[i].Name,
+				Digest: map[string]string{"sha256": d("stepaction-" + tr.Status.Steps[i].Name)},
+			}}
+		}
+	}
+	return r
+}
+
 // TEP0147Artifacts has Tekton's own artifacts (status.artifacts).
 func TEP0147Artifacts() *tektontest.Run {
 	r := tektontest.NewRun(Namespace, Name)
