@@ -136,7 +136,7 @@ func stackKeychain(t *testing.T, env *stacktest.Env) authn.Keychain {
 
 // dockerConfig writes a DOCKER_CONFIG dir with the stack registry's login,
 // for the clients (ko, crane, tkn) that read Docker's config.
-func dockerConfig(t *testing.T, env *stacktest.Env) string {
+func dockerConfig(t testing.TB, env *stacktest.Env) string {
 	t.Helper()
 	dir := t.TempDir()
 	auth := base64.StdEncoding.EncodeToString([]byte(env.Must(t, "REGISTRY_USERNAME") + ":" + env.Must(t, "REGISTRY_PASSWORD")))
@@ -199,7 +199,7 @@ func runIn(t *testing.T, dir string, env []string, name string, args ...string) 
 	return stdout.String()
 }
 
-func repoRoot(t *testing.T) string {
+func repoRoot(t testing.TB) string {
 	t.Helper()
 	root, err := filepath.Abs(filepath.Join("..", ".."))
 	if err != nil {

@@ -34,7 +34,7 @@ var (
 	stepImagesErr  error
 )
 
-func stepImages(t *testing.T, env *stacktest.Env) (*demo.Bundle, string) {
+func stepImages(t testing.TB, env *stacktest.Env) (*demo.Bundle, string) {
 	t.Helper()
 	stepImagesOnce.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
@@ -53,7 +53,7 @@ func stepImages(t *testing.T, env *stacktest.Env) (*demo.Bundle, string) {
 // stepNamespace is a namespace with chainseal's RBAC (runs and TaskRun
 // annotations), registry access for the chainseal ServiceAccount, a
 // signing Secret and a config, and a Tekton controller of its own.
-func stepNamespace(t *testing.T, env *stacktest.Env, prefix string, secret map[string][]byte, config map[string]string) string {
+func stepNamespace(t testing.TB, env *stacktest.Env, prefix string, secret map[string][]byte, config map[string]string) string {
 	t.Helper()
 	ctx := context.Background()
 	admin := kubetest.Admin(t, env)
