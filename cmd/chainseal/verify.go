@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/chainseal/chainseal/pkg/signing"
 	"github.com/chainseal/chainseal/pkg/verify"
 )
 
@@ -47,6 +48,8 @@ type verifyOptions struct {
 	req            verify.Requirements
 	policy         string
 	timeout        time.Duration
+	identity       signing.Identity
+	ignoreSCT      bool
 }
 
 // defaultVerifyTimeout bounds a whole verification: a deploy gate must
@@ -61,7 +64,10 @@ func newVerifyCommand() *cobra.Command {
 		Long: `Verify an image's provenance the way a deploy gate would: find the
 attestations chainseal stored (the cosign .att tag and Sigstore bundles among
 the OCI 1.1 referrers, or --bundle files with --offline), and check for each
-the DSSE signature (--key), the Rekor entry (inclusion proof, checkpoint and
+the DSSE signature (--key; or keyless, by identity: the certificate stored
+with it, which must chain to a Fulcio CA of --trusted-root at the time Rekor
+integrated the entry and name --certificate-identity and
+--certificate-oidc-issuer), the Rekor entry (inclusion proof, checkpoint and
 signed entry timestamp against the log's key), that the image digest is a
 subject, and every policy flag given. A tag is resolved to its digest first.
 
@@ -86,7 +92,12 @@ not parse).`,
 	f.StringVar(&o.key, "key", "", "public key the attestations must be signed with: a PEM file (cosign.pub), a certificate, or a KMS reference (hashivault://KEY, awskms://..., gcpkms://..., azurekms://...)")
 	f.StringVar(&o.rekorURL, "rekor-url", "", "Rekor server to fetch inclusion proofs from (default: the log's URL in --trusted-root, else https://rekor.sigstore.dev)")
 	f.StringVar(&o.rekorPublicKey, "rekor-public-key", os.Getenv("SIGSTORE_REKOR_PUBLIC_KEY"), "PEM file of the Rekor log's public key (default: $SIGSTORE_REKOR_PUBLIC_KEY)")
-	f.StringVar(&o.trustedRoot, "trusted-root", "", "Sigstore trusted_root.json naming the trusted transparency logs (cosign trusted-root create)")
+	f.StringVar(&o.trustedRoot, "trusted-root", "", "Sigstore trusted_root.json naming the trusted transparency logs, and for --certificate-identity the Fulcio certificate authorities and CT logs (cosign trusted-root create)")
+	f.StringVar(&o.identity.SAN, "certificate-identity", "", "verify keyless attestations: the identity (SAN) their certificate must name, e.g. https://kubernetes.io/namespaces/NS/serviceaccounts/chainseal; instead of --key, with --trusted-root")
+	f.StringVar(&o.identity.SANRegexp, "certificate-identity-regexp", "", "as --certificate-identity, a regular expression the SAN must match")
+	f.StringVar(&o.identity.Issuer, "certificate-oidc-issuer", "", "the OIDC issuer the certificate must name (for a ServiceAccount token: the API server's --service-account-issuer)")
+	f.StringVar(&o.identity.IssuerRegexp, "certificate-oidc-issuer-regexp", "", "as --certificate-oidc-issuer, a regular expression")
+	f.BoolVar(&o.ignoreSCT, "insecure-ignore-sct", false, "accept a certificate whose SCT cannot be checked because the trusted root names no CT log")
 	f.BoolVar(&o.ignoreTlog, "insecure-ignore-tlog", false, "do not check the transparency log entry")
 	f.BoolVar(&o.offline, "offline", false, "verify from --bundle files only, without network access (the image must be given by digest)")
 	f.StringArrayVar(&o.bundles, "bundle", nil, "a Sigstore bundle file holding an attestation and its Rekor entry with inclusion proof; repeatable")
@@ -111,8 +122,18 @@ func (o *verifyOptions) run(ctx context.Context, stdout io.Writer, image string)
 	if o.output != "text" && o.output != "json" {
 		return usageError{fmt.Errorf("--output %q: use text or json", o.output)}
 	}
-	if o.key == "" {
-		return usageError{errors.New("--key is required: the public key (PEM file, cosign.pub) or KMS reference the attestations must be signed with")}
+	switch {
+	case o.key == "" && o.identity.Empty():
+		return usageError{errors.New("--key or --certificate-identity is required: the public key (PEM file, cosign.pub) or KMS reference the attestations must be signed with, or the identity of their keyless certificate")}
+	case o.key != "" && !o.identity.Empty():
+		return usageError{errors.New("give --key or --certificate-identity/--certificate-oidc-issuer, not both")}
+	case !o.identity.Empty():
+		if err := o.identity.Validate(); err != nil {
+			return usageError{fmt.Errorf("verifying by identity: %w", err)}
+		}
+		if o.trustedRoot == "" {
+			return usageError{errors.New("verifying by identity needs --trusted-root: the Fulcio certificate authorities (and CT logs) the certificate is checked against")}
+		}
 	}
 	if o.offline && strings.Contains(o.key, "://") {
 		return usageError{errors.New("--offline reads no KMS: pass the public key as a PEM file (--key)")}
@@ -182,9 +203,18 @@ func (o *verifyOptions) verify(ctx context.Context, stdout io.Writer, image stri
 // here means nothing could be verified.
 func (o *verifyOptions) verifierOptions(ctx context.Context) ([]verify.Option, *verify.Key, error) {
 	opts := []verify.Option{verify.WithRequirements(o.req), verify.WithClock(time.Now)}
-	key, err := verify.LoadKey(ctx, o.key)
-	if err != nil {
-		return nil, nil, err
+	var key *verify.Key
+	if o.identity.Empty() {
+		var err error
+		if key, err = verify.LoadKey(ctx, o.key); err != nil {
+			return nil, nil, err
+		}
+	} else {
+		trust, err := signing.LoadTrustRoot(o.trustedRoot)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%w: --trusted-root: %w", verify.ErrInconclusive, err)
+		}
+		opts = append(opts, verify.WithIdentity(o.identity, trust, o.ignoreSCT))
 	}
 	switch {
 	case o.ignoreTlog:

@@ -38,7 +38,12 @@ func TestVerifyBadUsageExits2(t *testing.T) {
 		{"no image", []string{"verify", "--key", pub}, "name one image"},
 		{"two images", []string{"verify", "a", "b", "--key", pub}, "got 2 arguments"},
 		{"unknown flag", []string{"verify", "img", "--kye", pub}, "unknown flag"},
-		{"no key", []string{"verify", "registry.example/app@sha256:" + strings.Repeat("a", 64)}, "--key is required"},
+		{"no key", []string{"verify", "registry.example/app@sha256:" + strings.Repeat("a", 64)}, "--key or --certificate-identity is required"},
+		{"key and identity", []string{"verify", "img", "--key", pub, "--certificate-identity", "id", "--certificate-oidc-issuer", "https://iss"}, "not both"},
+		{"identity without issuer", []string{"verify", "img", "--certificate-identity", "id", "--trusted-root", "tr.json"}, "--certificate-oidc-issuer"},
+		{"identity and its regexp", []string{"verify", "img", "--certificate-identity", "id", "--certificate-identity-regexp", "i.*", "--certificate-oidc-issuer", "https://iss", "--trusted-root", "tr.json"}, "one of --certificate-identity or --certificate-identity-regexp"},
+		{"bad identity regexp", []string{"verify", "img", "--certificate-identity-regexp", "(", "--certificate-oidc-issuer", "https://iss", "--trusted-root", "tr.json"}, "verifying by identity"},
+		{"identity without trusted root", []string{"verify", "img", "--certificate-identity", "id", "--certificate-oidc-issuer", "https://iss"}, "needs --trusted-root"},
 		{"bad output", []string{"verify", "img", "--key", pub, "--output", "xml"}, "--output"},
 		{"offline with a KMS key", []string{"verify", "img", "--key", "hashivault://k", "--offline", "--bundle", "b.json"}, "--offline reads no KMS"},
 		{"save-bundle offline", []string{"verify", "img", "--key", pub, "--offline", "--bundle", "b.json", "--save-bundle", "x"}, "--save-bundle"},
@@ -76,6 +81,7 @@ func TestVerifyCouldNotVerifyExits3(t *testing.T) {
 		{"missing bundle", []string{d.String(), "--key", pub, "--offline", "--bundle", filepath.Join(dir, "nope.json"), "--insecure-ignore-tlog"}, "reading the bundle (--bundle)"},
 		{"bundle is not a bundle", []string{d.String(), "--key", pub, "--offline", "--bundle", badPolicy, "--insecure-ignore-tlog"}, "not a Sigstore bundle"},
 		{"missing trusted root", []string{d.String(), "--key", pub, "--trusted-root", filepath.Join(dir, "nope.json")}, "--trusted-root"},
+		{"identity with a missing trusted root", []string{d.String(), "--certificate-identity", "id", "--certificate-oidc-issuer", "https://iss", "--trusted-root", filepath.Join(dir, "nope.json")}, "--trusted-root"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

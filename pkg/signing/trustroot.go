@@ -79,7 +79,7 @@ func (r *TrustRoot) CheckCertificate(cert *x509.Certificate, at time.Time, ignor
 			return certificate.Summary{}, fmt.Errorf("the certificate's SCT does not verify with a CT log of the trusted root %s: %w", r.source, err)
 		}
 	case !ignoreSCT:
-		return certificate.Summary{}, fmt.Errorf("%s %w: add the CT log's key to the trusted root (cosign trusted-root create --ctfe ...), or accept certificates without a checked SCT", r.source, ErrNoSCTCheck)
+		return certificate.Summary{}, fmt.Errorf("%s %w: add the CT log's key to the trusted root (cosign trusted-root create --ctfe ...), or accept certificates without a checked SCT (chainseal verify --insecure-ignore-sct)", r.source, ErrNoSCTCheck)
 	}
 	sum, err := certificate.SummarizeCertificate(cert)
 	if err != nil {
@@ -125,7 +125,7 @@ func (i Identity) Match(sum certificate.Summary) error {
 		return err
 	}
 	if err := m.Verify(sum); err != nil {
-		return fmt.Errorf("the certificate is for %s issued by %s: %w", sum.SubjectAlternativeName, sum.Issuer, err)
+		return fmt.Errorf("it names %s issued by %s: %w", sum.SubjectAlternativeName, sum.Issuer, err)
 	}
 	return nil
 }

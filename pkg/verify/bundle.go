@@ -3,6 +3,7 @@ package verify
 import (
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"os"
@@ -15,6 +16,8 @@ import (
 	"github.com/sigstore/rekor/pkg/generated/models"
 	"github.com/sigstore/rekor/pkg/tle"
 	sgbundle "github.com/sigstore/sigstore-go/pkg/bundle"
+
+	"github.com/chainseal/chainseal/pkg/signing"
 )
 
 // Offline verification reads Sigstore bundles (v0.3, the format of
@@ -49,6 +52,28 @@ func parseBundle(raw []byte, source string) (*evidence, error) {
 		env.Signatures = append(env.Signatures, dsse.Signature{KeyID: s.GetKeyid(), Sig: base64.StdEncoding.EncodeToString(s.GetSig())})
 	}
 	ev := &evidence{source: source, env: env}
+	if c := b.GetVerificationMaterial().GetCertificate(); c != nil {
+		m, err := signing.NewCertificateMaterial(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.GetRawBytes()}), nil)
+		if err != nil {
+			ev.materialErr = "the bundle's certificate: " + err.Error()
+		}
+		ev.material = m
+	} else if chain := b.GetVerificationMaterial().GetX509CertificateChain().GetCertificates(); len(chain) > 0 {
+		var leaf, rest []byte
+		for i, c := range chain {
+			p := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.GetRawBytes()})
+			if i == 0 {
+				leaf = p
+			} else {
+				rest = append(rest, p...)
+			}
+		}
+		m, err := signing.NewCertificateMaterial(leaf, rest)
+		if err != nil {
+			ev.materialErr = "the bundle's certificate chain: " + err.Error()
+		}
+		ev.material = m
+	}
 	if tles := b.GetVerificationMaterial().GetTlogEntries(); len(tles) > 0 {
 		ev.entry = entryFromTLE(tles[0])
 	}
@@ -89,7 +114,11 @@ func (r *Report) SaveBundle(path string) error {
 		if a.ev == nil || a.ev.entry == nil || a.ev.entry.Verification == nil || a.ev.entry.Verification.InclusionProof == nil {
 			continue
 		}
-		raw, err := bundleJSON(a.ev, r.key)
+		key := r.key
+		if a.ev.material != nil && a.ev.material.IsCertificate() {
+			key = &Key{Material: a.ev.material}
+		}
+		raw, err := bundleJSON(a.ev, key)
 		if err != nil {
 			return fmt.Errorf("writing the bundle of %s: %w", a.Source, err)
 		}
@@ -118,13 +147,17 @@ func bundleJSON(ev *evidence, key *Key) ([]byte, error) {
 		}
 		pe.Signatures = append(pe.Signatures, &protodsse.Signature{Sig: sig, Keyid: s.KeyID})
 	}
+	vm := &protobundle.VerificationMaterial{
+		Content:     &protobundle.VerificationMaterial_PublicKey{PublicKey: &protocommon.PublicKeyIdentifier{Hint: key.KeyHint()}},
+		TlogEntries: []*protorekor.TransparencyLogEntry{t},
+	}
+	if key.IsCertificate() {
+		vm.Content = &protobundle.VerificationMaterial_Certificate{Certificate: &protocommon.X509Certificate{RawBytes: key.Certificate().Raw}}
+	}
 	pb := &protobundle.Bundle{
-		MediaType: bundleArtifactType,
-		VerificationMaterial: &protobundle.VerificationMaterial{
-			Content:     &protobundle.VerificationMaterial_PublicKey{PublicKey: &protocommon.PublicKeyIdentifier{Hint: key.KeyHint()}},
-			TlogEntries: []*protorekor.TransparencyLogEntry{t},
-		},
-		Content: &protobundle.Bundle_DsseEnvelope{DsseEnvelope: pe},
+		MediaType:            bundleArtifactType,
+		VerificationMaterial: vm,
+		Content:              &protobundle.Bundle_DsseEnvelope{DsseEnvelope: pe},
 	}
 	b, err := sgbundle.NewBundle(pb) // validates it as a verifier would
 	if err != nil {

@@ -20,6 +20,7 @@ const (
 const (
 	CheckSignature      = "signature"
 	CheckTransparency   = "transparency-log"
+	CheckCertificate    = "certificate"
 	CheckSubject        = "subject"
 	CheckBuilderID      = "builder-id"
 	CheckNamespace      = "namespace"

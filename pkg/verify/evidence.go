@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/secure-systems-lab/go-securesystemslib/dsse"
+
+	"github.com/chainseal/chainseal/pkg/signing"
 	"github.com/sigstore/rekor/pkg/generated/models"
 )
 
@@ -30,6 +32,11 @@ type evidence struct {
 	// entryErr says why the stored log entry (a .att layer's bundle
 	// annotation) does not parse; the transparency-log check fails.
 	entryErr string
+	// material is the certificate (and chain) stored with the
+	// attestation, keyless; nil when none was. materialErr says why a
+	// stored one does not parse.
+	material    *signing.Material
+	materialErr string
 }
 
 func parseEnvelope(raw []byte, source string) (*evidence, error) {

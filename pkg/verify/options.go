@@ -6,6 +6,8 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/chainseal/chainseal/pkg/signing"
 )
 
 // Option configures a Verifier.
@@ -25,6 +27,9 @@ type options struct {
 	now          func() time.Time
 	log          *slog.Logger
 	callTimeout  time.Duration
+	identity     signing.Identity
+	trust        *signing.TrustRoot
+	ignoreSCT    bool
 }
 
 func defaultOptions() options {
@@ -55,6 +60,15 @@ func WithTransparencyLogs(l *Logs) Option { return func(o *options) { o.logs = l
 // has none (a .att layer keeps only the signed entry timestamp). Default:
 // the URL the trusted root names.
 func WithRekorURL(u string) Option { return func(o *options) { o.rekorURL = u } }
+
+// WithIdentity verifies keyless attestations: each must carry a
+// certificate that chains to a Fulcio certificate authority of trust at the
+// time the transparency log integrated its entry and names id. Without a
+// CT log in trust, ignoreSCT must be set (cosign's --insecure-ignore-sct),
+// or the certificate check fails. New is then given no key.
+func WithIdentity(id signing.Identity, trust *signing.TrustRoot, ignoreSCT bool) Option {
+	return func(o *options) { o.identity, o.trust, o.ignoreSCT = id, trust, ignoreSCT }
+}
 
 // WithoutTransparencyLog skips the transparency-log check (cosign's
 // --insecure-ignore-tlog). The report says it was skipped.

@@ -16,6 +16,9 @@ import (
 	ociremote "github.com/sigstore/cosign/v2/pkg/oci/remote"
 	ctypes "github.com/sigstore/cosign/v2/pkg/types"
 	"github.com/sigstore/rekor/pkg/generated/models"
+	"github.com/sigstore/sigstore/pkg/cryptoutils"
+
+	"github.com/chainseal/chainseal/pkg/signing"
 )
 
 // bundleArtifactType is the artifactType of a Sigstore bundle referrer
@@ -99,6 +102,22 @@ func layerEvidence(l oci.Signature, source string) *evidence {
 	}
 	if ann, err := l.Annotations(); err == nil {
 		ev.predicateType = ann["predicateType"]
+	}
+	if cert, err := l.Cert(); err != nil {
+		ev.materialErr = "the layer's certificate does not parse: " + err.Error()
+	} else if cert != nil {
+		var chainPEM []byte
+		chain, err := l.Chain()
+		if err == nil && len(chain) > 0 {
+			chainPEM, err = cryptoutils.MarshalCertificatesToPEM(chain)
+		}
+		certPEM, cerr := cryptoutils.MarshalCertificateToPEM(cert)
+		if err = errors.Join(err, cerr); err == nil {
+			ev.material, err = signing.NewCertificateMaterial(certPEM, chainPEM)
+		}
+		if err != nil {
+			ev.materialErr = "the layer's certificate: " + err.Error()
+		}
 	}
 	b, err := l.Bundle()
 	if err != nil {

@@ -113,6 +113,10 @@ func (v *Verifier) matchEntry(rawBody []byte, ev *evidence) error {
 		return fmt.Errorf("it is a %s entry, not the dsse entry chainseal records", pe.Kind())
 	}
 	o := d.DSSEObj
+	key, err := v.keyFor(ev)
+	if err != nil {
+		return err
+	}
 	payload, err := base64.StdEncoding.DecodeString(ev.env.Payload)
 	if err != nil {
 		return fmt.Errorf("the envelope's payload is not base64: %w", err)
@@ -127,7 +131,7 @@ func (v *Verifier) matchEntry(rawBody []byte, ev *evidence) error {
 		if s.Signature == nil || s.Verifier == nil {
 			continue
 		}
-		same, err := v.key.sameKey(*s.Verifier)
+		same, err := key.sameKey(*s.Verifier)
 		if err != nil || !same {
 			continue
 		}
@@ -137,7 +141,7 @@ func (v *Verifier) matchEntry(rawBody []byte, ev *evidence) error {
 			}
 		}
 	}
-	return fmt.Errorf("the entry holds no signature of this envelope made with the key %s", v.key.Description)
+	return fmt.Errorf("the entry holds no signature of this envelope made with the key %s", key.Description)
 }
 
 // logClient is a Rekor client and the URL it talks to, for messages.
@@ -199,9 +203,13 @@ func (v *Verifier) searchEntry(ctx context.Context, ev *evidence) (*models.LogEn
 	if err != nil {
 		return nil, errored(CheckTransparency, "encoding the envelope: "+err.Error())
 	}
+	key, err := v.keyFor(ev)
+	if err != nil {
+		return nil, fail(CheckTransparency, err.Error())
+	}
 	var found []models.LogEntryAnon
 	err = v.withCallTimeout(ctx, "asking "+rc.url, func(ctx context.Context) (err error) {
-		found, err = cosign.FindTlogEntry(ctx, rc.c, "", raw, v.key.PublicKeyPEM())
+		found, err = cosign.FindTlogEntry(ctx, rc.c, "", raw, key.PEM())
 		return err
 	})
 	if err != nil {

@@ -17,14 +17,22 @@ type Verifier struct {
 	o   options
 }
 
-// New returns a Verifier for attestations signed with key.
+// New returns a Verifier for attestations signed with key, or (key nil,
+// WithIdentity) signed keylessly by a certificate for an identity.
 func New(key *Key, opts ...Option) (*Verifier, error) {
-	if key == nil {
-		return nil, inconclusive("no key to verify with (--key)", nil)
-	}
 	o := defaultOptions()
 	for _, opt := range opts {
 		opt(&o)
+	}
+	switch {
+	case key == nil && o.trust == nil:
+		return nil, inconclusive("no key to verify with (--key), and no certificate identity (--certificate-identity, --certificate-oidc-issuer)", nil)
+	case key != nil && o.trust != nil:
+		return nil, errors.New("give --key or the certificate identity (--certificate-identity, --certificate-oidc-issuer), not both")
+	case o.trust != nil:
+		if err := o.identity.Validate(); err != nil {
+			return nil, err
+		}
 	}
 	if !o.ignoreTlog && o.logs == nil {
 		return nil, errors.New("no transparency log to trust: pass the log's public key (--rekor-public-key, $SIGSTORE_REKOR_PUBLIC_KEY) or a trusted root (--trusted-root), or skip the check (--insecure-ignore-tlog)")
@@ -141,7 +149,11 @@ func (v *Verifier) places(d name.Digest) []string {
 // the network): an unverified payload says nothing.
 func (v *Verifier) check(ctx context.Context, d name.Digest, ev *evidence) Attestation {
 	a := Attestation{Source: ev.source, PredicateType: ev.predicateType, ev: ev}
-	names := append([]string{CheckTransparency, CheckSubject}, v.o.requirements.names()...)
+	names := []string{CheckTransparency}
+	if v.key == nil {
+		names = append(names, CheckCertificate)
+	}
+	names = append(append(names, CheckSubject), v.o.requirements.names()...)
 	if v.o.rego != nil {
 		names = append(names, CheckPolicy)
 	}
@@ -160,8 +172,13 @@ func (v *Verifier) check(ctx context.Context, d name.Digest, ev *evidence) Attes
 	if sig.Status != Pass {
 		return skip("the signature did not verify, so the statement is not trusted")
 	}
-	a.Checks = append(a.Checks, v.checkTransparency(ctx, ev, &a))
+	tl := v.checkTransparency(ctx, ev, &a)
+	a.Checks = append(a.Checks, tl)
 	names = names[1:]
+	if v.key == nil {
+		a.Checks = append(a.Checks, v.checkCertificate(ev, tl))
+		names = names[1:]
+	}
 	st, err := parseStatement(payload)
 	if err != nil {
 		for _, n := range names {
