@@ -82,6 +82,7 @@ var platformKeys = map[string]narrowing{
 	KeyFulcioProvider:    equal,
 	KeyIdentityTokenFile: equal,
 	KeyTUFMirrorURL:      equal,
+	KeyFulcioTrustedRoot: equal,
 }
 
 // PlatformKeys lists the keys the platform team owns, sorted.
