@@ -9,7 +9,11 @@ package demo
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
 	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -58,9 +62,12 @@ type Scenario struct {
 type Team struct {
 	Namespace string
 	PublicKey string // PEM file to verify with
-	Run       *Finished
-	Image     string // repository, as pushed by the build task
-	Digest    string
+	// Identity is, for a team that signs keylessly, the SAN of its
+	// certificates (its chainseal ServiceAccount); PublicKey is empty.
+	Identity string
+	Run      *Finished
+	Image    string // repository, as pushed by the build task
+	Digest   string
 }
 
 func (s *Scenario) step(format string, args ...any) {
@@ -97,10 +104,14 @@ func (s *Scenario) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	teamC, err := s.setupKeylessTeam(ctx, "team-c-"+s.Suffix)
+	if err != nil {
+		return err
+	}
 	if err := s.attacks(ctx, teamB); err != nil {
 		return err
 	}
-	for _, t := range []*Team{teamA, teamB} {
+	for _, t := range []*Team{teamA, teamB, teamC} {
 		if err := s.release(ctx, t); err != nil {
 			return err
 		}
@@ -109,6 +120,9 @@ func (s *Scenario) Run(ctx context.Context) error {
 		return err
 	}
 	if err := s.verify(ctx, teamB, teamA); err != nil {
+		return err
+	}
+	if err := s.verifyKeyless(ctx, teamC, teamA); err != nil {
 		return err
 	}
 	if err := s.isolation(ctx, teamA, teamB); err != nil {
@@ -269,6 +283,146 @@ func (s *Scenario) setupCosignTeam(ctx context.Context, ns string) (*Team, error
 	}
 	s.proved("%s signs with its cosign key from the Secret", ns)
 	return &Team{Namespace: ns, PublicKey: filepath.Join(dir, "cosign.pub")}, nil
+}
+
+// setupKeylessTeam: a namespace that signs keylessly: no key, no Secret,
+// no KMS; the chainseal step's projected ServiceAccount token (audience
+// sigstore) gets a certificate from the stack's Fulcio for
+// https://kubernetes.io/namespaces/<ns>/serviceaccounts/chainseal.
+func (s *Scenario) setupKeylessTeam(ctx context.Context, ns string) (*Team, error) {
+	s.step("%s: namespace and RBAC, no key: keyless signing with Fulcio for its chainseal ServiceAccount", ns)
+	if err := s.namespace(ctx, ns); err != nil {
+		return nil, err
+	}
+	root, err := os.ReadFile(s.Env.Get("SIGSTORE_TRUSTED_ROOT_FILE"))
+	if err != nil {
+		return nil, fmt.Errorf("reading the stack's trusted root: %w", err)
+	}
+	// The signing identity is the platform team's: keyless with its Fulcio,
+	// the issuer and trusted root, and the trusted log.
+	err = PlatformSettings(ctx, s.kube, ns, map[string]string{
+		"artifacts.pipelinerun.signer":     "x509",
+		"artifacts.oci.signer":             "x509",
+		"signers.x509.fulcio.enabled":      "true",
+		"signers.x509.fulcio.address":      s.Env.Get("FULCIO_URL"),
+		"signers.x509.fulcio.issuer":       s.Env.Get("OIDC_ISSUER"),
+		"signers.x509.fulcio.trusted-root": string(root),
+		"transparency.enabled":             "true",
+		"transparency.url":                 s.Env.RekorURL(),
+		"transparency.publickey":           s.rekorKey,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err = s.configMap(ctx, ns, map[string]string{"artifacts.pipelinerun.storage": "oci,tekton"}); err != nil {
+		return nil, err
+	}
+	t := &Team{Namespace: ns, Identity: "https://kubernetes.io/namespaces/" + ns + "/serviceaccounts/chainseal"}
+	s.proved("platform: %s/%s has %s sign keylessly as %s (Fulcio %s, issuer %s)", PlatformNamespace, PlatformConfigMap, ns, t.Identity, s.Env.Get("FULCIO_URL"), s.Env.Get("OIDC_ISSUER"))
+	return t, nil
+}
+
+// verifyKeyless checks a keyless team's image by identity with cosign,
+// rekor-cli, chainseal verify and its PipelineRun's annotations, and that
+// another namespace's identity does not verify it. The stack has no CT
+// log: certificates carry no SCT, and the verifiers are told so.
+func (s *Scenario) verifyKeyless(ctx context.Context, t, other *Team) error {
+	image := t.Image + "@" + t.Digest
+	root, issuer := s.Env.Get("SIGSTORE_TRUSTED_ROOT_FILE"), s.Env.Get("OIDC_ISSUER")
+	otherID := "https://kubernetes.io/namespaces/" + other.Namespace + "/serviceaccounts/chainseal"
+	s.step("%s: verify %s by identity with clients nobody here wrote (no CT log on the stack: SCT check off)", t.Namespace, image)
+	// cosign v2.6.5 takes --trusted-root only with --new-bundle-format; for
+	// the .att/.sig layers, a private Fulcio's root is SIGSTORE_ROOT_FILE
+	// (and Rekor's key SIGSTORE_REKOR_PUBLIC_KEY, in the stack's env).
+	cosignEnv := []string{"SIGSTORE_ROOT_FILE=" + s.Env.Get("FULCIO_ROOT_FILE")}
+	byID := func(id string, args ...string) []string {
+		return append(args, "--certificate-identity", id, "--certificate-oidc-issuer", issuer, "--insecure-ignore-sct")
+	}
+	if _, err := s.run(cosignEnv, s.Env.Cosign(), append(byID(t.Identity, "verify-attestation", "--type", "slsaprovenance1"), image)...); err != nil {
+		return fmt.Errorf("cosign verify-attestation by identity %s: %w", t.Identity, err)
+	}
+	s.proved("SIGSTORE_ROOT_FILE=<the stack Fulcio's root> cosign verify-attestation --certificate-identity %s --certificate-oidc-issuer %s --insecure-ignore-sct passes", t.Identity, issuer)
+	if _, err := s.run(cosignEnv, s.Env.Cosign(), append(byID(t.Identity, "verify"), image)...); err != nil {
+		return fmt.Errorf("cosign verify by identity %s: %w", t.Identity, err)
+	}
+	s.proved("cosign verify by identity passes (the image signature)")
+	if _, err := s.run(cosignEnv, s.Env.Cosign(), append(byID(otherID, "verify-attestation", "--type", "slsaprovenance1"), image)...); err == nil {
+		return fmt.Errorf("cosign verify-attestation of %s passed for %s's identity", image, other.Namespace)
+	}
+	s.proved("cosign verify-attestation for %s's identity fails", other.Namespace)
+
+	hexDigest := strings.TrimPrefix(t.Digest, "sha256:")
+	found, err := s.run(nil, s.Env.RekorCLI(), "search", "--rekor_server", s.Env.RekorURL(), "--sha", hexDigest)
+	if err != nil {
+		return err
+	}
+	uuid := t.Run.Result("REKOR_UUID")
+	if !strings.Contains(found, uuid) {
+		return fmt.Errorf("rekor-cli search --sha %s did not find entry %s: %s", hexDigest, uuid, found)
+	}
+	entry, err := s.run(nil, s.Env.RekorCLI(), "get", "--rekor_server", s.Env.RekorURL(), "--uuid", uuid, "--format", "json")
+	if err != nil {
+		return err
+	}
+	if err := entryNamesCertificate(entry, t.Identity); err != nil {
+		return fmt.Errorf("rekor-cli get --uuid %s: %w", uuid, err)
+	}
+	s.proved("rekor-cli search --sha %s… finds entry %s; rekor-cli get shows its verifier is the certificate for %s", hexDigest[:12], uuid, t.Identity)
+
+	if _, err := s.run(nil, s.Chainseal, append(byID(t.Identity, "verify", "--trusted-root", root, "--rekor-url", s.Env.RekorURL(), "--namespace", t.Namespace), image)...); err != nil {
+		return fmt.Errorf("chainseal verify by identity: %w", err)
+	}
+	s.proved("chainseal verify --certificate-identity %s --certificate-oidc-issuer --trusted-root passes", t.Identity)
+	out, err := s.run(nil, s.Chainseal, append(byID(otherID, "verify", "--trusted-root", root, "--rekor-url", s.Env.RekorURL()), image)...)
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 || !strings.Contains(out, "is not for "+otherID) {
+		return fmt.Errorf("chainseal verify for %s's identity: want exit 1 naming the identity, got %v\n%s", other.Namespace, err, out)
+	}
+	s.proved("chainseal verify for %s's identity fails (exit 1: the certificate is not for it)", other.Namespace)
+
+	pr, err := s.tekton.TektonV1().PipelineRuns(t.Namespace).Get(ctx, t.Run.Name, metav1.GetOptions{})
+	if err != nil {
+		return err
+	}
+	certKey := "chains.tekton.dev/cert-pipelinerun-" + string(pr.UID)
+	cert, err := base64.StdEncoding.DecodeString(pr.Annotations[certKey])
+	if err != nil || !bytes.Contains(cert, []byte("BEGIN CERTIFICATE")) || pr.Annotations["chains.tekton.dev/chain-pipelinerun-"+string(pr.UID)] == "" {
+		return fmt.Errorf("PipelineRun %s/%s has no certificate and chain in %s and chain-pipelinerun-* (%v)", t.Namespace, t.Run.Name, certKey, err)
+	}
+	s.proved("PipelineRun annotated %s and chains.tekton.dev/chain-pipelinerun-…, as Chains writes them", certKey)
+	return nil
+}
+
+// entryNamesCertificate checks that a Rekor entry (rekor-cli get --format
+// json) is a dsse entry whose verifier is a certificate for identity.
+func entryNamesCertificate(entryJSON, identity string) error {
+	var e struct {
+		Body struct {
+			DSSEObj struct {
+				Signatures []struct {
+					Verifier string `json:"verifier"`
+				} `json:"signatures"`
+			} `json:"DSSEObj"`
+		} `json:"Body"`
+	}
+	if err := json.Unmarshal([]byte(entryJSON), &e); err != nil {
+		return fmt.Errorf("reading the entry: %w", err)
+	}
+	for _, sig := range e.Body.DSSEObj.Signatures {
+		pemBytes, err := base64.StdEncoding.DecodeString(sig.Verifier)
+		if err != nil {
+			continue
+		}
+		blk, _ := pem.Decode(pemBytes)
+		if blk == nil || blk.Type != "CERTIFICATE" {
+			continue
+		}
+		c, err := x509.ParseCertificate(blk.Bytes)
+		if err == nil && len(c.URIs) == 1 && c.URIs[0].String() == identity {
+			return nil
+		}
+	}
+	return fmt.Errorf("no signature's verifier is a certificate for %s: %s", identity, entryJSON)
 }
 
 // images pushes what the pipelines run: the chainseal bundle (ko builds
@@ -535,7 +689,7 @@ func (s *Scenario) run(extra []string, name string, args ...string) (string, err
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
-		return stdout.String(), fmt.Errorf("%s %s: %v\n%s", filepath.Base(name), strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
+		return stdout.String(), fmt.Errorf("%s %s: %w\n%s", filepath.Base(name), strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
 	}
 	return stdout.String(), nil
 }

@@ -46,3 +46,46 @@ func BenchmarkLoadCosignKey(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkLoadVault is what a Vault transit signer costs before its first
+// signature: the kubernetes login and reading the key.
+func BenchmarkLoadVault(b *testing.B) {
+	s := loadStack(b)
+	key, policy := s.transitKey(b)
+	ns := s.namespaceWithSA(b, "chainseal")
+	role := s.k8sRole(b, ns, "chainseal", policy)
+	tokenFile := tmpFile(b, b.TempDir(), "token", []byte(s.saToken(b, ns, "chainseal")))
+	cfg := kmsConfig(b, map[string]string{
+		config.KeyKMSRef: "hashivault://" + key, config.KeyKMSAuthAddress: s.env.VaultAddr(),
+		config.KeyKMSAuthKubernetesRole: role, config.KeyKMSAuthKubernetesPath: s.authPath(), config.KeyKMSAuthKubernetesTokenPath: tokenFile,
+	})
+	for b.Loop() {
+		if _, err := Load(context.Background(), config.SignerKMS, cfg, WithEnv(noEnv), WithLogger(discard)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkLoadKeyless is what a keyless signer costs before its first
+// signature: an ephemeral key, the stack's Fulcio certifying it for a
+// ServiceAccount token, and the certificate checked against the trusted
+// root.
+func BenchmarkLoadKeyless(b *testing.B) {
+	k := newKeyless(b)
+	k.token(b, FulcioAudience)
+	for b.Loop() {
+		if _, err := k.load(b, nil, WithLogger(discard)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkSignKeyless(b *testing.B) {
+	k := newKeyless(b)
+	k.token(b, FulcioAudience)
+	s, err := k.load(b, nil, WithLogger(discard))
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchSign(b, s)
+}

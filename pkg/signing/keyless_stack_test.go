@@ -37,7 +37,7 @@ type keylessSetup struct {
 	tokenFile string
 }
 
-func newKeyless(t *testing.T) *keylessSetup {
+func newKeyless(t testing.TB) *keylessSetup {
 	t.Helper()
 	s := loadStack(t)
 	k := &keylessSetup{s: s, sa: "chainseal", issuer: s.env.Must(t, "OIDC_ISSUER"), rootFile: s.env.Must(t, "SIGSTORE_TRUSTED_ROOT_FILE")}
@@ -59,7 +59,7 @@ func newKeyless(t *testing.T) *keylessSetup {
 
 // token writes a token of the ServiceAccount for the audiences to the
 // token file, as the kubelet projects one.
-func (k *keylessSetup) token(t *testing.T, audiences ...string) {
+func (k *keylessSetup) token(t testing.TB, audiences ...string) {
 	t.Helper()
 	exp := int64(600)
 	tr, err := k.s.kube.CoreV1().ServiceAccounts(k.ns).CreateToken(context.Background(), k.sa,
@@ -70,7 +70,7 @@ func (k *keylessSetup) token(t *testing.T, audiences ...string) {
 	writeFile(t, k.tokenFile, []byte(tr.Status.Token))
 }
 
-func (k *keylessSetup) load(t *testing.T, over map[string]string, opts ...Option) (Signer, error) {
+func (k *keylessSetup) load(t testing.TB, over map[string]string, opts ...Option) (Signer, error) {
 	t.Helper()
 	v := map[string]string{}
 	for key, val := range k.values {

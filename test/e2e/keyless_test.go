@@ -1,0 +1,71 @@
+//go:build stack
+
+package e2e
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/chainseal/chainseal/internal/kubetest"
+	"github.com/chainseal/chainseal/internal/stacktest"
+)
+
+// TestKeylessVerifyRefusesAnotherCA is the attack on verification by
+// identity: an attacker makes their own CA (openssl), a certificate from it
+// naming the victim's identity and the stack's OIDC issuer exactly as
+// Fulcio would, and attests an image with cosign (signature, certificate
+// and a real Rekor entry). `chainseal verify --key cert.pem` accepts it (a
+// certificate given as --key is its key only: what the old code did with a
+// certificate); by identity against the stack's trusted root it fails:
+// the certificate does not chain to the stack Fulcio's CA.
+func TestKeylessVerifyRefusesAnotherCA(t *testing.T) {
+	t.Parallel()
+	env := stacktest.Load(t)
+	bin := buildChainseal(t)
+	dir := t.TempDir()
+	environ := append(env.Environ(), "DOCKER_CONFIG="+dockerConfig(t, env), "TUF_ROOT="+filepath.Join(dir, "tuf"), "COSIGN_PASSWORD=")
+	issuer, rootFile := env.Must(t, "OIDC_ISSUER"), env.Must(t, "SIGSTORE_TRUSTED_ROOT_FILE")
+	ns := kubetest.Name("victim")
+	victim := "https://kubernetes.io/namespaces/" + ns + "/serviceaccounts/chainseal"
+	in := func(name string) string { return filepath.Join(dir, name) }
+
+	run(t, environ, "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1",
+		"-subj", "/CN=attacker-ca", "-keyout", in("ca.key"), "-out", in("ca.pem"),
+		"-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign")
+	run(t, environ, "openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/",
+		"-keyout", in("leaf.key"), "-out", in("leaf.csr"))
+	// Fulcio's extensions: the OIDC issuer (1.3.6.1.4.1.57264.1.8, and the
+	// deprecated 1.3.6.1.4.1.57264.1.1).
+	ext := "subjectAltName=URI:" + victim + "\nextendedKeyUsage=codeSigning\nkeyUsage=critical,digitalSignature\n" +
+		"1.3.6.1.4.1.57264.1.8=ASN1:UTF8String:" + issuer + "\n1.3.6.1.4.1.57264.1.1=ASN1:UTF8String:" + issuer + "\n"
+	if err := os.WriteFile(in("leaf.ext"), []byte(ext), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run(t, environ, "openssl", "x509", "-req", "-in", in("leaf.csr"), "-CA", in("ca.pem"), "-CAkey", in("ca.key"),
+		"-CAcreateserial", "-days", "1", "-extfile", in("leaf.ext"), "-out", in("leaf.pem"))
+	run(t, environ, env.Cosign(), "import-key-pair", "--key", in("leaf.key"), "--output-key-prefix", in("attacker"))
+
+	writeTar(t, in("layer.tar"), "f", "the victim's image")
+	repo := env.Registry() + "/" + ns + "/app"
+	run(t, environ, env.Crane(), "append", "--oci-empty-base", "-f", in("layer.tar"), "-t", repo+":latest")
+	image := repo + "@" + strings.TrimSpace(run(t, environ, env.Crane(), "digest", repo+":latest"))
+	if err := os.WriteFile(in("predicate.json"), []byte(`{"buildDefinition":{"buildType":"https://tekton.dev/chains/v2/slsa"},"runDetails":{"builder":{"id":"https://github.com/chainseal/chainseal"}}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run(t, environ, env.Cosign(), "attest", "--key", in("attacker.key"), "--certificate", in("leaf.pem"), "--certificate-chain", in("ca.pem"),
+		"--type", "slsaprovenance1", "--predicate", in("predicate.json"), "--rekor-url", env.RekorURL(), "--yes", image)
+
+	// The certificate as a bare key verifies the attacker's attestation.
+	run(t, environ, bin, "verify", "--key", in("leaf.pem"), "--rekor-url", env.RekorURL(), "--rekor-public-key", env.RekorPublicKeyFile(), image)
+	// By identity it does not.
+	out, err := runErr(environ, bin, "verify", "--trusted-root", rootFile, "--certificate-identity", victim,
+		"--certificate-oidc-issuer", issuer, "--insecure-ignore-sct", "--rekor-url", env.RekorURL(), image)
+	if err == nil || !strings.Contains(out, "FAIL  certificate") || !strings.Contains(out, "does not chain to a Fulcio certificate authority") {
+		t.Fatalf("chainseal verify by identity of an attestation certified by another CA: want a failed certificate check, got %v\n%s", err, out)
+	}
+	if !strings.Contains(out, "PASS  signature") || !strings.Contains(out, "PASS  transparency-log") {
+		t.Errorf("the attack's signature and Rekor entry are real; only the certificate check should fail:\n%s", out)
+	}
+}
