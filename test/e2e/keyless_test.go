@@ -3,10 +3,13 @@
 package e2e
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/chainseal/chainseal/internal/kubetest"
 	"github.com/chainseal/chainseal/internal/stacktest"
@@ -67,5 +70,65 @@ func TestKeylessVerifyRefusesAnotherCA(t *testing.T) {
 	}
 	if !strings.Contains(out, "PASS  signature") || !strings.Contains(out, "PASS  transparency-log") {
 		t.Errorf("the attack's signature and Rekor entry are real; only the certificate check should fail:\n%s", out)
+	}
+}
+
+// TestKeylessSignRefusedLeavesNothing: chainseal sign with keyless config
+// and a token for another audience, or a Fulcio that cannot be reached,
+// fails with an error naming the key to fix, and leaves nothing: no .att or
+// .sig in the registry, no Rekor entry for the image, the PipelineRun not
+// marked signed.
+func TestKeylessSignRefusedLeavesNothing(t *testing.T) {
+	t.Parallel()
+	env := stacktest.Load(t)
+	bin := buildChainseal(t)
+	f := newBuildFixture(t, env, "keyless-refused")
+	for _, tc := range []struct {
+		name, audience, fulcio, want string
+	}{
+		{"a token for another audience", "vault", env.Must(t, "FULCIO_URL"), `not "sigstore"`},
+		{"Fulcio unreachable", "sigstore", "http://127.0.0.1:1", "signers.x509.fulcio.address"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			token := filepath.Join(f.work, "oidc-token")
+			tok := run(t, env.Environ(), env.Kubectl(), "create", "token", "chainseal", "-n", f.ns, "--audience", tc.audience)
+			if err := os.WriteFile(token, []byte(tok), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			root, err := os.ReadFile(env.Must(t, "SIGSTORE_TRUSTED_ROOT_FILE"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := runErr(f.userEnv, bin, append(f.signArgs(t), "--config-map", "", "--rekor-public-key", env.RekorPublicKeyFile(),
+				"--config", "artifacts.pipelinerun.storage=oci,tekton",
+				"--config", "transparency.enabled=true", "--config", "transparency.url="+env.RekorURL(),
+				"--config", "signers.x509.fulcio.enabled=true", "--config", "signers.x509.fulcio.address="+tc.fulcio,
+				"--config", "signers.x509.fulcio.issuer="+env.Must(t, "OIDC_ISSUER"),
+				"--config", "signers.x509.fulcio.trusted-root="+string(root),
+				"--config", "signers.x509.identity.token.file="+token)...)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("chainseal sign: want an error saying %q, got %v\n%s", tc.want, err, out)
+			}
+			if strings.Contains(err.Error()+out, strings.TrimSpace(tok)) {
+				t.Error("the token is in chainseal's output")
+			}
+			tags := run(t, f.userEnv, env.Crane(), "ls", f.repo)
+			if strings.Contains(tags, ".att") || strings.Contains(tags, ".sig") {
+				t.Errorf("the registry holds signatures after a refused keyless sign: %s", tags)
+			}
+			found, _ := runErr(env.Environ(), env.RekorCLI(), "search", "--rekor_server", env.RekorURL(), "--sha", strings.TrimPrefix(f.digest, "sha256:"))
+			if strings.TrimSpace(found) != "" && !strings.Contains(found, "No matching entries") {
+				t.Errorf("Rekor holds an entry for the image: %s", found)
+			}
+			pr, err := kubetest.AdminTekton(t, env).TektonV1().PipelineRuns(f.ns).Get(context.Background(), f.build.Name, metav1.GetOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for k := range pr.Annotations {
+				if strings.HasPrefix(k, "chains.tekton.dev/") {
+					t.Errorf("the PipelineRun carries %s after a refused keyless sign", k)
+				}
+			}
+		})
 	}
 }
