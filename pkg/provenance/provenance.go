@@ -137,6 +137,24 @@ func Build(snap *tekton.Snapshot, cfg config.Config, opts ...Option) (*Result, e
 		}
 		res.TaskRunStatements, res.SkippedTaskRuns = trs, skipped
 	}
+	if cfg.OCI.Enabled() {
+		imgs := set.Images()
+		if !cfg.DeepInspection {
+			// Chains signs the images each TaskRun names, whatever the
+			// PipelineRun's deep inspection; without it the PipelineRun's
+			// set holds only the pipeline's results.
+			sets := trSets
+			if sets == nil {
+				sets = taskRunSets(snap, cfg)
+			}
+			imgs = withTaskRunImages(imgs, sets)
+		}
+		sigs, err := simpleSigning(imgs)
+		if err != nil {
+			return nil, err
+		}
+		res.Signatures = sigs
+	}
 	if len(set.Subjects) == 0 {
 		return res, ErrNoArtifacts
 	}
@@ -146,14 +164,26 @@ func Build(snap *tekton.Snapshot, cfg config.Config, opts ...Option) (*Result, e
 		return nil, err
 	}
 	res.Statements = append(res.Statements, st)
-	if cfg.OCI.Enabled() {
-		sigs, err := simpleSigning(set.Images())
-		if err != nil {
-			return nil, err
-		}
-		res.Signatures = sigs
-	}
 	return res, nil
+}
+
+// withTaskRunImages adds to imgs the image subjects of the TaskRun sets
+// that imgs lacks (same name and digests), in the sets' order.
+func withTaskRunImages(imgs []artifacts.Subject, sets []*artifacts.Set) []artifacts.Subject {
+	key := func(s artifacts.Subject) string { return s.Name + "@" + s.DigestString() }
+	seen := map[string]bool{}
+	for _, s := range imgs {
+		seen[key(s)] = true
+	}
+	for _, set := range sets {
+		for _, s := range set.Images() {
+			if !seen[key(s)] {
+				seen[key(s)] = true
+				imgs = append(imgs, s)
+			}
+		}
+	}
+	return imgs
 }
 
 // pipelineRunInput is what the PipelineRun formats read.
