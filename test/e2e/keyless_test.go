@@ -132,3 +132,47 @@ func TestKeylessSignRefusedLeavesNothing(t *testing.T) {
 		})
 	}
 }
+
+// TestKeylessSigstoreBundleVerifiedWithTrustedRoot: chainseal sign,
+// keyless, storing a Sigstore bundle (OCI 1.1 referrer) that carries the
+// certificate; cosign verify-attestation --new-bundle-format takes the
+// stack's trusted root as a file (--trusted-root) and verifies it by
+// identity, and refuses another identity; chainseal verify too.
+func TestKeylessSigstoreBundleVerifiedWithTrustedRoot(t *testing.T) {
+	t.Parallel()
+	env := stacktest.Load(t)
+	bin := buildChainseal(t)
+	f := newBuildFixture(t, env, "keyless-bundle")
+	issuer, rootFile := env.Must(t, "OIDC_ISSUER"), env.Must(t, "SIGSTORE_TRUSTED_ROOT_FILE")
+	identity := "https://kubernetes.io/namespaces/" + f.ns + "/serviceaccounts/chainseal"
+	token := filepath.Join(f.work, "oidc-token")
+	if err := os.WriteFile(token, []byte(run(t, env.Environ(), env.Kubectl(), "create", "token", "chainseal", "-n", f.ns, "--audience", "sigstore")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	root, err := os.ReadFile(rootFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run(t, f.userEnv, bin, append(f.signArgs(t), "--config-map", "", "--rekor-public-key", env.RekorPublicKeyFile(),
+		"--config", "artifacts.pipelinerun.storage=oci", "--config", "storage.oci.encoding-format=sigstore-bundle",
+		"--config", "transparency.enabled=true", "--config", "transparency.url="+env.RekorURL(),
+		"--config", "signers.x509.fulcio.enabled=true", "--config", "signers.x509.fulcio.address="+env.Must(t, "FULCIO_URL"),
+		"--config", "signers.x509.fulcio.issuer="+issuer,
+		"--config", "signers.x509.fulcio.trusted-root="+string(root),
+		"--config", "signers.x509.identity.token.file="+token)...)
+
+	cosign := func(id string) (string, error) {
+		return runErr(f.userEnv, env.Cosign(), "verify-attestation", "--new-bundle-format", "--trusted-root", rootFile,
+			"--certificate-identity", id, "--certificate-oidc-issuer", issuer, "--insecure-ignore-sct",
+			"--type", "slsaprovenance1", f.image())
+	}
+	if out, err := cosign(identity); err != nil {
+		t.Fatalf("cosign verify-attestation --new-bundle-format --trusted-root by identity: %v\n%s", err, out)
+	}
+	other := "https://kubernetes.io/namespaces/" + f.ns + "-other/serviceaccounts/chainseal"
+	if out, err := cosign(other); err == nil {
+		t.Fatalf("cosign verified the bundle for another identity %s:\n%s", other, out)
+	}
+	run(t, f.userEnv, bin, "verify", "--trusted-root", rootFile, "--certificate-identity", identity,
+		"--certificate-oidc-issuer", issuer, "--insecure-ignore-sct", "--rekor-url", env.RekorURL(), f.image())
+}
