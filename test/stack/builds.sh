@@ -43,6 +43,21 @@ build_trillian() {
   cp "$(module_dir "github.com/google/trillian@$TRILLIAN_VERSION")/storage/mysql/schema/storage.sql" "$1/storage.sql"
 }
 
+# fake-gcs-server: the GCS JSON API (storage backend gcs).
+build_fakegcs() { go_install "$1" "github.com/fsouza/fake-gcs-server@$FAKEGCS_VERSION"; }
+
+# FerretDB: the MongoDB wire protocol over SQLite (storage backend docdb).
+# Its version comes from build/version/version.txt, which the module does
+# not ship (it panics at start without one): build from a copy with it.
+build_ferretdb() {
+  local src; src=$(module_dir "github.com/FerretDB/FerretDB@$FERRETDB_VERSION")
+  local tmp; tmp=$(mktemp -d)
+  cp -r "$src/." "$tmp/" && chmod -R u+w "$tmp"
+  echo "$FERRETDB_VERSION" >"$tmp/build/version/version.txt"
+  (cd "$tmp" && go build -trimpath -ldflags '-s -w' -o "$1/ferretdb" ./cmd/ferretdb)
+  rm -rf "$tmp"
+}
+
 # kube and etcd build from our tools module (k8s.io/kubernetes replaces its
 # staging modules, so `go install` cannot build it). The -X flags make the
 # binaries report their version instead of v0.0.0-master.

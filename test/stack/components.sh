@@ -27,6 +27,8 @@ build  cosign    v2.6.5     cosign                                              
 build  fulcio    v1.8.8     fulcio                                                                        -      stack
 build  ko        v0.19.1    ko                                                                            -      stack
 build  tkn       v0.46.0    tkn                                                                           -      stack
+build  fakegcs   v1.56.1    fake-gcs-server                                                               -      stack
+build  ferretdb  v1.24.0    ferretdb                                                                      -      stack
 build  chains    v0.26.0    controller                                                                    -      bench
 
 # Debian packages (the apt build): servers we run privately, the node's
@@ -72,3 +74,4 @@ step     tekton-config            crds                                    -
 service  tekton-controller        "tekton-config images"                  "TEKTON_PROBES_PORT TEKTON_PROFILING_PORT"     TERM:10
 service  tekton-resolvers         tekton-config                           "RESOLVERS_PROBES_PORT RESOLVERS_PROFILING_PORT" TERM:10
 step     node-ready               "kubelet kube-scheduler kube-controller-manager" -
+service  fakegcs                  -                                       GCS_PORT                                       TERM:5

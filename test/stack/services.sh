@@ -700,3 +700,13 @@ EOF
   [[ $st != False/* ]] || kc delete resolutionrequest stack-probe -n "$ns" >/dev/null
   [[ $st == */apis/tekton.dev/v1/namespaces/$ns/task/stack-probe@* ]] && kc delete resolutionrequest stack-probe -n "$ns" --wait=false
 }
+
+# ---------- storage backends ----------
+# fake-gcs-server: the GCS JSON API in memory (storage backend gcs). Clients
+# reach it with STORAGE_EMULATOR_HOST=$GCS_EMULATOR_HOST (no scheme).
+start_fakegcs() {
+  spawn fakegcs "$(bin fakegcs)/fake-gcs-server" -scheme http -host 127.0.0.1 -port "$GCS_PORT" \
+    -backend memory -public-host "127.0.0.1:$GCS_PORT" -external-url "http://127.0.0.1:$GCS_PORT" -log-level warn
+  publish GCS_EMULATOR_HOST "127.0.0.1:$GCS_PORT"
+}
+ready_fakegcs() { curl -sf -m 5 "http://127.0.0.1:$GCS_PORT/storage/v1/b" >/dev/null; }

@@ -1,0 +1,151 @@
+// Package gcs stores signed attestations in a Google Cloud Storage bucket
+// (storage.gcs.bucket), laid out as Tekton Chains lays them out, so readers
+// of a Chains bucket find chainseal's objects where they look:
+//
+//	<kind>-<namespace>-<name>/<kind>-<uid>.payload    the signed statement
+//	<kind>-<namespace>-<name>/<kind>-<uid>.signature  the DSSE envelope (JSON), or the raw signature of a payload signed raw
+//	<kind>-<namespace>-<name>/<kind>-<uid>.cert       keyless only: the signing certificate (PEM)
+//	<kind>-<namespace>-<name>/<kind>-<uid>.chain      keyless only: its chain (PEM)
+//
+// with <kind> taskrun or pipelinerun. Image signatures (artifacts.oci.storage)
+// are not tied to one TaskRun in chainseal, so they go under the image's
+// digest instead of under the TaskRun that built it, as Chains has them:
+//
+//	image-sha256-<hex>/<first 12 hex>.{payload,signature,cert,chain}
+//
+// The client is Google's cloud.google.com/go/storage with Application
+// Default Credentials (Workload Identity in a cluster); STORAGE_EMULATOR_HOST
+// points it at another server speaking the GCS JSON API.
+package gcs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	gstorage "cloud.google.com/go/storage"
+
+	"github.com/chainseal/chainseal/pkg/config"
+	"github.com/chainseal/chainseal/pkg/storage"
+)
+
+func init() {
+	storage.Register(config.StorageGCS, func(ctx context.Context, d storage.Deps) (storage.Backend, error) {
+		if d.Config.GCS.Bucket == "" {
+			return nil, fmt.Errorf("the gcs backend needs a bucket: set %s", config.KeyGCSBucket)
+		}
+		c, err := gstorage.NewClient(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("making a GCS client (credentials from the environment, or STORAGE_EMULATOR_HOST): %w", err)
+		}
+		return New(c, d.Config.GCS.Bucket), nil
+	})
+}
+
+// Backend writes objects to one bucket.
+type Backend struct {
+	client *gstorage.Client
+	bucket string
+}
+
+// New makes a Backend writing to bucket with client.
+func New(client *gstorage.Client, bucket string) *Backend {
+	return &Backend{client: client, bucket: bucket}
+}
+
+func (b *Backend) Name() string { return config.StorageGCS }
+
+// Object is one signed record as it goes to the bucket.
+type Object struct {
+	// Prefix is the objects' common name, without the extension.
+	Prefix                          string
+	Payload, Signature, Cert, Chain []byte
+}
+
+// ObjectsOf lays out a batch as Chains does (see the package doc).
+func ObjectsOf(batch storage.Batch) ([]Object, error) {
+	var out []Object
+	for _, a := range batch.Attestations {
+		kind := strings.ToLower(a.Object.Kind)
+		if a.Object.Namespace == "" || a.Object.Name == "" || a.Object.UID == "" {
+			return nil, fmt.Errorf("gcs storage: %s has no namespace, name or UID to name its objects by", a.Object)
+		}
+		sig := a.Envelope
+		if len(sig) == 0 {
+			sig = a.Signature
+		}
+		out = append(out, Object{
+			Prefix:  fmt.Sprintf("%s-%s-%s/%s-%s", kind, a.Object.Namespace, a.Object.Name, kind, a.Object.UID),
+			Payload: a.Payload, Signature: sig, Cert: a.Cert, Chain: a.Chain,
+		})
+	}
+	for _, s := range batch.Images {
+		_, digest, _ := strings.Cut(s.Image, "@")
+		hex, ok := strings.CutPrefix(digest, "sha256:")
+		if !ok || len(hex) != 64 {
+			return nil, fmt.Errorf("gcs storage: image %q has no sha256 digest", s.Image)
+		}
+		out = append(out, Object{
+			Prefix:  fmt.Sprintf("image-sha256-%s/%s", hex, hex[:12]),
+			Payload: s.Payload, Signature: s.Signature, Cert: s.Cert, Chain: s.Chain,
+		})
+	}
+	return out, nil
+}
+
+// Store writes every record. Writing is idempotent: a name holds one
+// object, so a re-run overwrites instead of adding copies. Within a record
+// the signature is written last (a reader that finds it finds the payload it
+// signs), and a .cert/.chain left by an earlier keyless run is removed when
+// this one has none.
+func (b *Backend) Store(ctx context.Context, batch storage.Batch) (storage.Receipt, error) {
+	r := storage.Receipt{Backend: b.Name()}
+	objs, err := ObjectsOf(batch)
+	if err != nil {
+		return r, err
+	}
+	for _, o := range objs {
+		if err := b.write(ctx, o.Prefix+".payload", o.Payload); err != nil {
+			return r, err
+		}
+		for _, ext := range []struct {
+			name string
+			data []byte
+		}{{".cert", o.Cert}, {".chain", o.Chain}} {
+			if len(o.Cert) > 0 {
+				if err := b.write(ctx, o.Prefix+ext.name, ext.data); err != nil {
+					return r, err
+				}
+			} else if err := b.delete(ctx, o.Prefix+ext.name); err != nil {
+				return r, err
+			}
+		}
+		if err := b.write(ctx, o.Prefix+".signature", o.Signature); err != nil {
+			return r, err
+		}
+		r.Locations = append(r.Locations, fmt.Sprintf("gs://%s/%s.signature", b.bucket, o.Prefix))
+	}
+	return r, nil
+}
+
+func (b *Backend) write(ctx context.Context, name string, data []byte) error {
+	w := b.client.Bucket(b.bucket).Object(name).NewWriter(ctx)
+	w.ContentType = "application/octet-stream"
+	if _, err := w.Write(data); err != nil {
+		_ = w.Close()
+		return fmt.Errorf("gcs storage: writing gs://%s/%s: %w", b.bucket, name, err)
+	}
+	if err := w.Close(); err != nil {
+		return fmt.Errorf("gcs storage: writing gs://%s/%s: %w", b.bucket, name, err)
+	}
+	return nil
+}
+
+func (b *Backend) delete(ctx context.Context, name string) error {
+	err := b.client.Bucket(b.bucket).Object(name).Delete(ctx)
+	if err != nil && !errors.Is(err, gstorage.ErrObjectNotExist) {
+		return fmt.Errorf("gcs storage: removing the stale gs://%s/%s: %w", b.bucket, name, err)
+	}
+	return nil
+}
