@@ -280,10 +280,10 @@ func Storages() []string { return slices.Clone(storages) }
 var (
 	provenanceFormats = []string{FormatInToto, FormatSLSAv02, FormatSLSAv2alpha3, FormatSLSAv2alpha4, FormatTekton}
 	signers           = []string{SignerX509, SignerKMS, SignerPGP, SignerNone}
-	storages          = []string{StorageTekton, StorageOCI, StorageFile, StorageGCS}
+	storages          = []string{StorageTekton, StorageOCI, StorageFile, StorageGCS, StorageDocDB}
 	// chainsOnlyStorages are Tekton Chains' backends chainseal does not
 	// build (yet): refused with a message that says so.
-	chainsOnlyStorages = []string{StorageDocDB, StorageGrafeas, "pubsub", "kafka", "archivista"}
+	chainsOnlyStorages = []string{StorageGrafeas, "pubsub", "kafka", "archivista"}
 )
 
 // fields is the one table of accepted keys.

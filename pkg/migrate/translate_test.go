@@ -109,12 +109,10 @@ var translateCases = []translateCase{
 		status: Dropped, written: map[string]string{config.KeyDocDBMongoServerURL: ""}},
 	{name: "docdb mongo url dir", key: config.KeyDocDBMongoServerURLDir, config: with(nil, config.KeyDocDBMongoServerURLDir, "/mnt/mongo"),
 		status: Dropped, written: map[string]string{config.KeyDocDBMongoServerURLDir: ""}},
-	// (With docdb built in and stored to, this note blocks: the row comes
-	// back with the docdb backend.)
 	{name: "docdb mongo url dir, built in", key: config.KeyDocDBMongoServerURLDir,
-		config: with(nil, config.KeyDocDBMongoServerURLDir, "/mnt/mongo", config.KeyDocDBURL, "mongo://db/att"),
+		config: with(nil, config.KeyDocDBMongoServerURLDir, "/mnt/mongo", config.KeyDocDBURL, "mongo://db/att", config.KeyPipelineRunStorage, "docdb"),
 		opts:   func(o *TranslateOptions) { o.Backends = append(slices.Clone(builtIn), config.StorageDocDB) },
-		status: Carried, written: map[string]string{config.KeyDocDBMongoServerURLDir: "/mnt/mongo"}, reason: "Chains controller's pod"},
+		status: Carried, written: map[string]string{config.KeyDocDBMongoServerURLDir: "/mnt/mongo"}, reason: "Chains controller's pod", blocking: true},
 	{name: "docdb mongo url path", key: config.KeyDocDBMongoServerURLPath, config: with(nil, config.KeyDocDBMongoServerURLPath, "/mnt/mongo/url"),
 		status: Dropped, written: map[string]string{config.KeyDocDBMongoServerURLPath: ""}},
 	{name: "archivista", key: chainsStorageArchivistaURL, config: with(nil, chainsStorageArchivistaURL, "https://archivista.example"),

@@ -75,3 +75,4 @@ service  tekton-controller        "tekton-config images"                  "TEKTO
 service  tekton-resolvers         tekton-config                           "RESOLVERS_PROBES_PORT RESOLVERS_PROFILING_PORT" TERM:10
 step     node-ready               "kubelet kube-scheduler kube-controller-manager" -
 service  fakegcs                  -                                       GCS_PORT                                       TERM:5
+service  ferretdb                 -                                       FERRETDB_PORT:2                                TERM:10

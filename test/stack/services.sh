@@ -710,3 +710,14 @@ start_fakegcs() {
   publish GCS_EMULATOR_HOST "127.0.0.1:$GCS_PORT"
 }
 ready_fakegcs() { curl -sf -m 5 "http://127.0.0.1:$GCS_PORT/storage/v1/b" >/dev/null; }
+
+# FerretDB: the MongoDB wire protocol over SQLite (storage backend docdb),
+# no authentication. Its debug server takes the next port.
+start_ferretdb() {
+  mkdir -p "$DATA/ferretdb"
+  spawn ferretdb "$(bin ferretdb)/ferretdb" --handler=sqlite --sqlite-url="file:$DATA/ferretdb/" \
+    --state-dir="$DATA/ferretdb" --listen-addr="127.0.0.1:$FERRETDB_PORT" \
+    --debug-addr="127.0.0.1:$((FERRETDB_PORT + 1))" --telemetry=disable --log-level=WARN
+  publish DOCDB_MONGO_URL "mongodb://127.0.0.1:$FERRETDB_PORT/"
+}
+ready_ferretdb() { tcp_open 127.0.0.1 "$FERRETDB_PORT"; }
