@@ -82,9 +82,11 @@ func TestGCSStoresWhereChainsReadersLook(t *testing.T) {
 		t.Fatal("PipelineRun marked signed although the gcs store failed")
 	}
 	for i := range 2 {
-		if out, err := sign(bucket); err != nil {
+		out, err := sign(bucket)
+		if err != nil {
 			t.Fatalf("sign %d: %v\n%s", i+1, err, out)
 		}
+		logStored(t, out)
 	}
 	if !signed() {
 		t.Fatal("PipelineRun not marked signed after every store held it")
