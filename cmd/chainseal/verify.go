@@ -109,6 +109,7 @@ not parse).`,
 	f.StringVar(&o.req.Pipeline, "pipeline", "", "require the Pipeline to come from where Tekton resolved it, as URI@ALG:HEX (its bundle or git refSource); a name is not accepted")
 	f.StringVar(&o.req.SourceURI, "source-uri", "", "require a resolved dependency Tekton recorded (the Pipeline's or a task's refSource, a step image) with this URI (e.g. git+https://host/org/app.git)")
 	f.StringVar(&o.req.SourceDigest, "source-digest", "", "require a resolved dependency Tekton recorded with this digest (ALG:HEX, or HEX); with --source-uri, the same dependency")
+	f.StringArrayVar(&o.req.TrustedProducers, "trusted-producer", nil, "require every task that named the image a subject to have been resolved by Tekton from this reference or under it (its refSource URI: a bundle repository such as registry.example/catalog/buildah, or git+https://github.com/org/tasks); repeatable")
 	f.BoolVar(&o.req.AllowTenantSources, "allow-tenant-sources", false, "let --source-uri/--source-digest also match sources a task's own code reported (CHAINS-GIT_* and *_ARTIFACT_INPUTS results, SLSA v0.2 materials)")
 	f.DurationVar(&o.req.MaxAge, "max-age", 0, "require the build to have finished at most this long ago (e.g. 24h)")
 	f.BoolVar(&o.req.AllTasksSucceeded, "require-all-tasks-succeeded", false, "require every TaskRun the provenance covers to have succeeded")

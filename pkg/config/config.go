@@ -85,6 +85,12 @@ type Config struct {
 	// SubjectProducers (chainseal.subject-producers) are the task
 	// reference prefixes whose tasks may name subjects; empty: any.
 	SubjectProducers []string
+
+	// Platform names where the platform's settings came from (e.g.
+	// "ConfigMap chainseal-system/chainseal-platform") when they govern the
+	// run's namespace; "" otherwise. Not a key: the caller that applied
+	// Platform.Apply sets it.
+	Platform string
 }
 
 // DefaultIdentityTokenFile is where keyless signing reads its OIDC token

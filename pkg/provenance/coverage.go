@@ -1,6 +1,7 @@
 package provenance
 
 import (
+	"github.com/chainseal/chainseal/pkg/artifacts"
 	"github.com/chainseal/chainseal/pkg/tekton"
 	"knative.dev/pkg/apis"
 )
@@ -21,13 +22,31 @@ type coverage struct {
 	SkippedTasks         []string           `json:"skippedTasks,omitempty"`
 	Excluded             []tekton.Excluded  `json:"excluded,omitempty"`
 	CustomRuns           []coveredCustomRun `json:"customRuns,omitempty"`
+	// Subjects are the statement's subjects, each with the pipeline tasks
+	// whose results named it (Tekton's record of the TaskRun and its
+	// resolved reference): what chainseal verify --trusted-producer reads.
+	Subjects []subjectRecord `json:"subjects,omitempty"`
+	// Platform says where the platform's settings came from when they
+	// governed the namespace (docs/config.md).
+	Platform string `json:"platform,omitempty"`
+	// Fields says who wrote each field of the statement: tekton (the
+	// controller and kubelet), tenant, platform or chainseal.
+	Fields map[string]string `json:"fields,omitempty"`
+}
+
+type subjectRecord struct {
+	Name      string               `json:"name"`
+	Digest    map[string]string    `json:"digest"`
+	Producers []artifacts.Producer `json:"producers"`
 }
 
 type coveredTaskRun struct {
 	Name         string `json:"name"`
 	PipelineTask string `json:"pipelineTask"`
-	Finally      bool   `json:"finally,omitempty"`
-	Succeeded    bool   `json:"succeeded"`
+	// Ref is where Tekton resolved the task from (refSource).
+	Ref       *artifacts.Ref `json:"ref,omitempty"`
+	Finally   bool           `json:"finally,omitempty"`
+	Succeeded bool           `json:"succeeded"`
 	// Retries counts earlier attempts; the TaskRun's status is the last one.
 	Retries int `json:"retries,omitempty"`
 	// hermeticity says whether the task ran without network (hermetic.go).
@@ -40,13 +59,28 @@ type coveredCustomRun struct {
 	Kind         string `json:"kind,omitempty"`
 }
 
+// pipelineRunCoverage is the coverage record of a PipelineRun statement:
+// what it covers, its subjects' producers, and the fields' writers.
+func pipelineRunCoverage(in pipelineRunInput, fields map[string]string) coverage {
+	c := coverageOf(in.snap)
+	for _, sub := range in.set.Subjects {
+		ps := sub.Producers
+		if ps == nil {
+			ps = []artifacts.Producer{}
+		}
+		c.Subjects = append(c.Subjects, subjectRecord{Name: sub.Name, Digest: sub.Digest, Producers: ps})
+	}
+	c.Platform, c.Fields = in.cfg.Platform, fields
+	return c
+}
+
 func coverageOf(s *tekton.Snapshot) coverage {
 	c := coverage{Namespace: s.PipelineRun.Namespace, PipelineRun: s.PipelineRun.Name, PipelineRunCompleted: s.Complete(), TaskRuns: make([]coveredTaskRun, 0, len(s.TaskRuns)), Excluded: s.Excluded}
 	if cond := s.PipelineRun.Status.GetCondition(apis.ConditionSucceeded); cond != nil {
 		c.PipelineRunReason = cond.Reason
 	}
 	for _, tr := range s.TaskRuns {
-		c.TaskRuns = append(c.TaskRuns, coveredTaskRun{Name: tr.Name, PipelineTask: tr.PipelineTask, Finally: tr.Finally, Succeeded: !tr.Failed, Retries: tr.Retries, hermeticity: hermeticityOf(s.PipelineRun, tr)})
+		c.TaskRuns = append(c.TaskRuns, coveredTaskRun{Name: tr.Name, PipelineTask: tr.PipelineTask, Ref: artifacts.TaskRunProducer(tr).Ref, Finally: tr.Finally, Succeeded: !tr.Failed, Retries: tr.Retries, hermeticity: hermeticityOf(s.PipelineRun, tr)})
 	}
 	for _, sk := range s.Skipped {
 		c.SkippedTasks = append(c.SkippedTasks, sk.Name)

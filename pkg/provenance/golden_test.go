@@ -107,6 +107,7 @@ func TestGolden(t *testing.T) {
 		{name: "build-push-slsa02", run: buildPush, cfg: []string{config.KeyPipelineRunFormat, config.FormatInToto}},
 		{name: "build-push-no-deep-inspection", run: buildPush, cfg: []string{config.KeyPipelineRunDeepInspection, "false"}},
 		{name: "bundle", run: provenancetest.Bundle},
+		{name: "lint-claim", run: provenancetest.LintClaim},
 		{name: "git", run: provenancetest.Git},
 		{name: "matrix", run: provenancetest.Matrix},
 		{name: "retries", run: provenancetest.Retries},

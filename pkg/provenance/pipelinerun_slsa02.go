@@ -41,7 +41,7 @@ func pipelineRunSLSA02(in pipelineRunInput) ([]byte, error) {
 		paramSpecs = ps.Params
 	}
 	inv := invocation(pr.Status.Provenance, pr.Spec.Params, paramSpecs, pr.Annotations, pr.Labels)
-	withChainseal(&inv, coverageOf(in.snap))
+	withChainseal(&inv, pipelineRunCoverage(in, fieldsSLSA02(in.cfg)))
 	mats, err := pipelineRunMaterials(in)
 	if err != nil {
 		return nil, err

@@ -36,7 +36,7 @@ func pipelineRunSLSA1As(in pipelineRunInput, v slsa1Variant) ([]byte, error) {
 		ref = &pr.Spec.PipelineRef.ResolverRef
 	}
 	internal := internalParameters(pr.Status.Provenance, buildType, pr.Labels, pr.Annotations)
-	internal["chainseal"] = coverageOf(in.snap)
+	internal["chainseal"] = pipelineRunCoverage(in, fieldsSLSA1(in.cfg))
 	return slsa1Statement(in.set.Subjects,
 		buildDefinition{
 			BuildType:            buildType,

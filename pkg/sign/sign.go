@@ -170,6 +170,9 @@ func loadConfig(ctx context.Context, o Options, log *slog.Logger) (config.Config
 	if err != nil {
 		return config.Config{}, fmt.Errorf("invalid configuration (%s):\n%w", tenantSource, err)
 	}
+	if platform != nil {
+		cfg.Platform = platform.Source
+	}
 	return cfg, nil
 }
 

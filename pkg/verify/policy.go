@@ -37,6 +37,10 @@ type Requirements struct {
 	// Hermetic lists pipeline tasks that must have run in Tekton's hermetic
 	// execution mode (no network); "all" means every covered task.
 	Hermetic []string
+	// TrustedProducers are task references (prefixes of Tekton's resolved
+	// refSource URIs: a bundle repository, a git URL): every task that
+	// named the image a subject must have been resolved from one of them.
+	TrustedProducers []string
 }
 
 func (r Requirements) validate() error {

@@ -153,6 +153,8 @@ type coverage struct {
 		PipelineTask string `json:"pipelineTask"`
 		Kind         string `json:"kind"`
 	} `json:"customRuns"`
+	// Subjects record which tasks named each subject (checkProducer).
+	Subjects []producerRecord `json:"subjects"`
 }
 
 // Reasons chainseal records for an excluded TaskRun that is not one of the

@@ -154,6 +154,9 @@ func (v *Verifier) check(ctx context.Context, d name.Digest, ev *evidence) Attes
 		names = append(names, CheckCertificate)
 	}
 	names = append(append(names, CheckSubject), v.o.requirements.names()...)
+	if len(v.o.requirements.TrustedProducers) > 0 {
+		names = append(names, CheckProducer)
+	}
 	if v.o.rego != nil {
 		names = append(names, CheckPolicy)
 	}
@@ -189,6 +192,9 @@ func (v *Verifier) check(ctx context.Context, d name.Digest, ev *evidence) Attes
 	a.PredicateType = st.PredicateType
 	a.Checks = append(a.Checks, checkSubject(st, d))
 	a.Checks = append(a.Checks, v.o.requirements.check(st, v.o.now())...)
+	if len(v.o.requirements.TrustedProducers) > 0 {
+		a.Checks = append(a.Checks, v.o.requirements.checkProducer(st, d))
+	}
 	if v.o.rego != nil {
 		a.Checks = append(a.Checks, v.o.rego.check(ctx, st))
 	}

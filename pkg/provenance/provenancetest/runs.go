@@ -46,6 +46,16 @@ func Bundle() *tektontest.Run {
 	return r
 }
 
+// LintClaim is the attack of issue #14: the build task, from the
+// platform's bundle, pushes an image; a lint task (inline) writes IMAGES=
+// naming an old digest of the same repository.
+func LintClaim() *tektontest.Run {
+	r := tektontest.NewRun(Namespace, Name).FromBundle("registry.example/tekton/pipelines:v3")
+	r.Add(tektontest.Task{Name: "build", Bundle: "registry.example/tekton/tasks:v3", Results: []string{"IMAGE_URL", "registry.example/app", "IMAGE_DIGEST", "sha256:" + d("app")}})
+	r.Add(tektontest.Task{Name: "lint", Results: []string{"IMAGES", "registry.example/app@sha256:" + d("old-vulnerable")}})
+	return r
+}
+
 // Git runs a pipeline and a task resolved from git.
 func Git() *tektontest.Run {
 	r := tektontest.NewRun(Namespace, Name).FromGit("https://git.example/ci", d("pipeline")[:40], "pipelines/release.yaml")
