@@ -201,6 +201,9 @@ path "transit/keys/%[1]s" { capabilities = ["read"] }`, key)
 	}
 	if _, err := s.vault.Logical().WriteWithContext(ctx, "auth/kubernetes/role/"+key, map[string]any{
 		"bound_service_account_names": "chainseal", "bound_service_account_namespaces": ns,
+		// Only the Task's projected token (audience vault) logs in: the
+		// pod's own token, valid against the API server, is refused.
+		"audience": "vault",
 		"policies": key, "ttl": "10m",
 	}); err != nil {
 		return nil, fmt.Errorf("writing Vault kubernetes role %s: %w", key, err)

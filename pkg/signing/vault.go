@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -76,9 +78,30 @@ func vaultLogin(ctx context.Context, cfg config.Config, o *loadOptions) (vaultCr
 	return c, nil
 }
 
+// Where the chainseal Task mounts the pod's ServiceAccount token for
+// Vault: projected, audience "vault", 10 minutes (tasks/chainseal.yaml).
+// The pod's own token (audience: the API server, an hour) is never sent.
+var (
+	vaultTokenPath       = "/var/run/secrets/chainseal/vault/token"
+	apiServiceTokenPath  = "/var/run/secrets/kubernetes.io/serviceaccount/token"
+	errInsecureVaultAddr = errors.New("a ServiceAccount token is sent to Vault over https only")
+)
+
 // jwtLogin logs in at auth/<mount>/login with {role, jwt}: the request both
-// Vault's kubernetes and jwt auth methods take.
+// Vault's kubernetes and jwt auth methods take. The token goes over https
+// only (or to a loopback address, which never leaves the pod: a test
+// Vault), and is the Task's audience-bound token, not the pod's API token.
 func (c *vaultCreds) jwtLogin(ctx context.Context, mount, role, tokenPath, tokenPathKey string) error {
+	if err := sendableTo(c.address); err != nil {
+		return err
+	}
+	if tokenPath == "" || tokenPath == apiServiceTokenPath {
+		// The default: the audience-bound token the Task projects.
+		tokenPath = vaultTokenPath
+		if _, err := os.Stat(tokenPath); err != nil {
+			return fmt.Errorf("no audience-bound token for Vault at %s (the chainseal Task projects one, audience vault): the pod's own ServiceAccount token, valid against the API server, is not sent to Vault; mount a projected token with audience vault there, or name one with %s", tokenPath, tokenPathKey)
+		}
+	}
 	jwt, err := os.ReadFile(tokenPath)
 	if err != nil {
 		return fmt.Errorf("reading the ServiceAccount token (%s=%s): %w", tokenPathKey, tokenPath, err)
@@ -103,6 +126,26 @@ func (c *vaultCreds) jwtLogin(ctx context.Context, mount, role, tokenPath, token
 	}
 	c.token = secret.Auth.ClientToken
 	return nil
+}
+
+// sendableTo refuses to send a token to address unless over https, or
+// over http to a loopback host (the stack's dev Vault; nothing leaves the
+// pod's network namespace).
+func sendableTo(address string) error {
+	u, err := url.Parse(address)
+	if err != nil || u.Host == "" {
+		return fmt.Errorf("%s %q is not a URL: use https://host:port", config.KeyKMSAuthAddress, address)
+	}
+	switch u.Scheme {
+	case "https":
+		return nil
+	case "http":
+		host := u.Hostname()
+		if ip := net.ParseIP(host); host == "localhost" || (ip != nil && ip.IsLoopback()) {
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: %s is %s; use https:// (http is accepted only to a loopback address, for a test Vault)", errInsecureVaultAddr, config.KeyKMSAuthAddress, u.Scheme+"://"+u.Host)
 }
 
 func newVaultClient(address string) (*vault.Client, error) {
