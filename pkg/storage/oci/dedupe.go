@@ -21,7 +21,9 @@ import (
 // findAttestation reports whether an existing layer already attests the same
 // statement with the same key: the very same envelope, or (after a re-run
 // that signed again, ECDSA signatures differ each time) an envelope with the
-// same payload whose signature verifies with a's key.
+// same payload whose signature verifies with a's key. When a was logged, the
+// layer must carry a transparency bundle too: a layer stored unlogged (a run
+// sealed before it asked for the log) would fail cosign's log check.
 func findAttestation(ctx context.Context, existing []oci.Signature, a storage.Attestation, predicateType string) (bool, error) {
 	sum := sha256.Sum256(a.Envelope)
 	want := "sha256:" + hex.EncodeToString(sum[:])
@@ -31,7 +33,7 @@ func findAttestation(ctx context.Context, existing []oci.Signature, a storage.At
 	}
 	var m *signing.Material // parsed when a layer needs it
 	for _, sig := range existing {
-		if mt, err := sig.MediaType(); err != nil || mt != ctypes.DssePayloadType {
+		if mt, err := sig.MediaType(); err != nil || mt != ctypes.DssePayloadType || !carriesLog(sig, a.Transparency) {
 			continue
 		}
 		if d, err := sig.Digest(); err == nil && d.String() == want {
@@ -61,14 +63,15 @@ func findAttestation(ctx context.Context, existing []oci.Signature, a storage.At
 }
 
 // findSignature reports whether an existing .sig layer already holds the
-// same payload signed by the same key.
+// same payload signed by the same key (with a transparency bundle when s
+// was logged, as findAttestation).
 func findSignature(existing []oci.Signature, s storage.ImageSignature, b64 string) (bool, error) {
 	sum := sha256.Sum256(s.Payload)
 	want := "sha256:" + hex.EncodeToString(sum[:])
 	var m *signing.Material // parsed when a layer needs it
 	for _, sig := range existing {
-		if d, err := sig.Digest(); err != nil || d.String() != want {
-			continue // a different payload
+		if d, err := sig.Digest(); err != nil || d.String() != want || !carriesLog(sig, s.Transparency) {
+			continue // a different payload, or not logged as this one is
 		}
 		got, err := sig.Base64Signature()
 		if err != nil || got == "" {
@@ -91,6 +94,16 @@ func findSignature(existing []oci.Signature, s storage.ImageSignature, b64 strin
 		}
 	}
 	return false, nil
+}
+
+// carriesLog reports whether a layer carries what a record logged as t
+// needs: a transparency bundle when t is set, anything when it is not.
+func carriesLog(sig oci.Signature, t *storage.TransparencyEntry) bool {
+	if t == nil {
+		return true
+	}
+	b, err := sig.Bundle()
+	return err == nil && b != nil
 }
 
 // decodeEnvelope parses a DSSE envelope and decodes its payload.

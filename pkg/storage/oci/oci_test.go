@@ -317,3 +317,35 @@ func TestSigstoreBundleNeedsTransparency(t *testing.T) {
 		t.Fatalf("err = %v, want one naming transparency.enabled and the image", err)
 	}
 }
+
+// A record first stored unlogged (a run sealed before it asked for the
+// transparency log) and then stored logged gets a layer with the bundle:
+// keeping only the unlogged layer would fail cosign's log check. Stored
+// logged again, nothing more is written.
+func TestLoggedRecordIsNotDedupedAgainstAnUnloggedLayer(t *testing.T) {
+	ctx := context.Background()
+	reg := inProcessRegistry(t)
+	repo, d := pushRandom(t, reg+"/app")
+	k := newTestKey(t)
+	a := k.attestation(t, repo, mustHash(t, d), "1")
+	s := k.imageSignature(t, d)
+	b, err := oci.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Store(ctx, storage.Batch{Attestations: []storage.Attestation{a}, Images: []storage.ImageSignature{s}}); err != nil {
+		t.Fatal(err)
+	}
+	logged := &storage.TransparencyEntry{UUID: "u", LogIndex: 7, IntegratedTime: 1700000000, LogID: "abcd", Body: "Ym9keQ==", SignedEntryTimestamp: []byte("set")}
+	a.Transparency, s.Transparency = logged, logged
+	for range 2 {
+		if _, err := b.Store(ctx, storage.Batch{Attestations: []storage.Attestation{a}, Images: []storage.ImageSignature{s}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for tag, ls := range map[string][]v1.Descriptor{attTag(repo, d): layers(t, attTag(repo, d)), sigTag(repo, d): layers(t, sigTag(repo, d))} {
+		if len(ls) != 2 || ls[0].Annotations[bundleAnnotation] != "" || ls[1].Annotations[bundleAnnotation] == "" {
+			t.Errorf("%s: %d layers, bundles %q / %q; want the unlogged layer then one logged layer", tag, len(ls), ls[0].Annotations[bundleAnnotation], ls[len(ls)-1].Annotations[bundleAnnotation])
+		}
+	}
+}
