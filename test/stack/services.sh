@@ -510,7 +510,10 @@ authentication:
   x509: {clientCAFile: $CERTS/ca.crt}
 authorization: {mode: Webhook}
 containerRuntimeEndpoint: unix://$STATE_DIR/run/containerd.sock
-podLogsDirectory: $DATA/pod-logs
+# podLogsDir (not podLogsDirectory, which kubelet ignores): the default,
+# /var/log/pods, is shared by every stack on the machine, and a kubelet
+# removes the log directories of pods it does not know.
+podLogsDir: $DATA/pod-logs
 clusterDomain: cluster.local
 resolvConf: /etc/resolv.conf
 serializeImagePulls: false
