@@ -194,7 +194,22 @@ func (c Config) validate() error {
 	return errors.Join(errs...)
 }
 
+// chainsOnly are Tekton Chains' chains-config keys chainseal does not read,
+// with why and what to do: a Chains config copied as-is is refused with a
+// reason, not as an unknown key.
+var chainsOnly = map[string]string{
+	"storage.archivista.url":                 "Chains' archivista backend is not built into this chainseal: remove the key (and archivista from artifacts.*.storage)",
+	"storage.pubsub.provider":                "Chains' experimental pubsub (Kafka) backend is not built into this chainseal: remove the storage.pubsub.* keys (and kafka from artifacts.*.storage)",
+	"storage.pubsub.topic":                   "Chains' experimental pubsub (Kafka) backend is not built into this chainseal: remove the storage.pubsub.* keys (and kafka from artifacts.*.storage)",
+	"storage.pubsub.kafka.bootstrap.servers": "Chains' experimental pubsub (Kafka) backend is not built into this chainseal: remove the storage.pubsub.* keys (and kafka from artifacts.*.storage)",
+	"signers.kms.auth.oidc.token-path":       "chainseal logs in to Vault with the pod's projected ServiceAccount token (" + KeyKMSAuthKubernetesRole + ", " + KeyKMSAuthKubernetesTokenPath + ") or a token (" + KeyKMSAuthTokenPath + "): use those instead",
+	"filter.managed-by":                      "it selects the runs Chains' controller watches; chainseal signs the run whose finally task (or last step) it is, so there is nothing to filter: remove the key",
+}
+
 func unknownKey(k string) error {
+	if why, ok := chainsOnly[k]; ok {
+		return fmt.Errorf("config key %q is Tekton Chains' and chainseal does not read it: %s", k, why)
+	}
 	var near []string
 	prefix := k
 	if i := strings.LastIndex(k, "."); i > 0 {

@@ -377,3 +377,18 @@ func TestEmptyConfigIsChainsDefaults(t *testing.T) {
 		t.Errorf("annotate roles: pipelineruns %v, taskruns %v; Chains' default storage is tekton for both", tr.AnnotatePipelineRuns, tr.AnnotateTaskRuns)
 	}
 }
+
+// A Chains config copied as-is into a namespace: every key Chains reads is
+// accepted by chainseal's config, or refused with a reason naming the key,
+// never as an unknown key.
+func TestEveryChainsKeyAcceptedOrRefusedWithAReason(t *testing.T) {
+	for _, k := range ChainsKeys() {
+		_, err := config.Parse(map[string]string{k: "x"})
+		if err == nil {
+			continue
+		}
+		if msg := err.Error(); strings.Contains(msg, "unknown config key") || !strings.Contains(msg, `"`+k+`"`) {
+			t.Errorf("%s: %v", k, err)
+		}
+	}
+}
