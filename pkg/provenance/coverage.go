@@ -4,6 +4,8 @@ import (
 	"github.com/chainseal/chainseal/pkg/artifacts"
 	"github.com/chainseal/chainseal/pkg/tekton"
 	"knative.dev/pkg/apis"
+	"maps"
+	"slices"
 )
 
 // coverage says what the statement covers. It is chainseal's addition to
@@ -30,8 +32,26 @@ type coverage struct {
 	// governed the namespace (docs/config.md).
 	Platform string `json:"platform,omitempty"`
 	// Fields says who wrote each field of the statement: tekton (the
-	// controller and kubelet), tenant, platform or chainseal.
-	Fields map[string]string `json:"fields,omitempty"`
+	// controller and kubelet), tenant, platform or chainseal. A list, not
+	// a map keyed by path: document stores (MongoDB, FerretDB) refuse
+	// keys with dots.
+	Fields []FieldLabel `json:"fields,omitempty"`
+}
+
+// FieldLabel says who wrote the field at Path (its path in the statement;
+// [name=...] and [] select list entries).
+type FieldLabel struct {
+	Path   string `json:"path"`
+	Writer string `json:"writer"`
+}
+
+// fieldLabels lists the labels of fields (path: writer), sorted by path.
+func fieldLabels(fields map[string]string) []FieldLabel {
+	out := make([]FieldLabel, 0, len(fields))
+	for _, p := range slices.Sorted(maps.Keys(fields)) {
+		out = append(out, FieldLabel{Path: p, Writer: fields[p]})
+	}
+	return out
 }
 
 type subjectRecord struct {
@@ -70,7 +90,7 @@ func pipelineRunCoverage(in pipelineRunInput, fields map[string]string) coverage
 		}
 		c.Subjects = append(c.Subjects, subjectRecord{Name: sub.Name, Digest: sub.Digest, Producers: ps})
 	}
-	c.Platform, c.Fields = in.cfg.Platform, fields
+	c.Platform, c.Fields = in.cfg.Platform, fieldLabels(fields)
 	return c
 }
 

@@ -35,7 +35,16 @@ func TestFieldLabels(t *testing.T) {
 			} else {
 				record = pred["buildDefinition"].(map[string]any)["internalParameters"].(map[string]any)["chainseal"].(map[string]any)
 			}
-			fields, _ := record["fields"].(map[string]any)
+			list, _ := record["fields"].([]any)
+			fields := map[string]any{}
+			for _, l := range list {
+				f, _ := l.(map[string]any)
+				path, _ := f["path"].(string)
+				if _, dup := fields[path]; dup || path == "" {
+					t.Errorf("%s: field label %v: no path, or a path labelled twice", format, l)
+				}
+				fields[path] = f["writer"]
+			}
 			if len(fields) == 0 {
 				t.Fatalf("%s: no fields record", format)
 			}

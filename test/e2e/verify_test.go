@@ -151,16 +151,23 @@ deny contains "built by another builder" if not allow
 		if _, err := root.Logical().Write("transit/keys/"+key, map[string]any{"type": "ecdsa-p256"}); err != nil {
 			t.Fatalf("creating transit key: %v", err)
 		}
-		kms := s.pushAndSeal(t, "kms", "--config", "artifacts.pipelinerun.signer=kms", "--config", "signers.kms.kmsref=hashivault://"+key)
-		out, stderr, code := s.verify(t, s.authed, kms.repo+"@"+kms.digest, "--key", "hashivault://"+key)
+		// A KMS signer signs only a run read through the API (sign
+		// --from-file refuses it), so this run is written to the API server.
+		f := newBuildFixture(t, env, "verify-kms")
+		run(t, f.userEnv, s.bin, append(f.signArgs(t), "--config-map", "",
+			"--config", "artifacts.pipelinerun.storage=oci", "--config", "artifacts.oci.signer=none",
+			"--config", "transparency.enabled=true", "--config", "transparency.url="+env.RekorURL(),
+			"--rekor-public-key", env.RekorPublicKeyFile(),
+			"--config", "artifacts.pipelinerun.signer=kms", "--config", "signers.kms.kmsref=hashivault://"+key)...)
+		out, stderr, code := s.verify(t, s.authed, f.image(), "--key", "hashivault://"+key)
 		if code != 0 {
 			t.Fatalf("exit %d\n%s\n%s", code, out, stderr)
 		}
-		_, stderr, code = s.verify(t, s.authed, kms.repo+"@"+kms.digest)
+		_, stderr, code = s.verify(t, s.authed, f.image())
 		if code != 1 || !strings.Contains(stderr, "signature:") {
 			t.Fatalf("the team's file key on a KMS-signed image: exit %d: %s", code, stderr)
 		}
-		run(t, s.authed, env.Cosign(), "verify-attestation", "--key", "hashivault://"+key, "--type", "slsaprovenance1", kms.repo+"@"+kms.digest)
+		run(t, s.authed, env.Cosign(), "verify-attestation", "--key", "hashivault://"+key, "--type", "slsaprovenance1", f.image())
 	})
 
 	t.Run("policy flags that do not hold", func(t *testing.T) {
