@@ -202,17 +202,23 @@ func loadPlatform(ctx context.Context, o Options, log *slog.Logger) (*config.Pla
 	return p, nil
 }
 
+// logLeftOut logs what the provenance leaves unsigned, and why.
+func logLeftOut(res *provenance.Result, log *slog.Logger) {
+	if res == nil {
+		return
+	}
+	for _, p := range res.Problems {
+		log.Warn("not signed", "problem", p.String())
+	}
+	for _, sk := range res.SkippedTaskRuns {
+		log.Info("no TaskRun statement", "taskrun", sk.Name, "reason", sk.Reason)
+	}
+}
+
 // build turns the snapshot into what seal signs.
 func build(snap *tekton.Snapshot, cfg config.Config, log *slog.Logger) (seal.Input, error) {
 	res, err := provenance.Build(snap, cfg, provenance.WithVersion(version.Short()))
-	if res != nil {
-		for _, p := range res.Problems {
-			log.Warn("not signed", "problem", p.String())
-		}
-		for _, sk := range res.SkippedTaskRuns {
-			log.Info("no TaskRun statement", "taskrun", sk.Name, "reason", sk.Reason)
-		}
-	}
+	logLeftOut(res, log)
 	// No artifacts at the pipeline level is not an error while TaskRun
 	// statements remain to be sealed.
 	noArtifacts := errors.Is(err, provenance.ErrNoArtifacts)

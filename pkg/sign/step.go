@@ -44,14 +44,7 @@ func runStep(ctx context.Context, o Options, out *Outcome, log *slog.Logger) (*O
 
 	start = time.Now()
 	res, err := provenance.BuildTaskRun(tr, cfg, provenance.WithVersion(version.Short()))
-	if res != nil {
-		for _, p := range res.Problems {
-			log.Warn("not signed", "problem", p.String())
-		}
-		for _, sk := range res.SkippedTaskRuns {
-			log.Info("no TaskRun statement", "taskrun", sk.Name, "reason", sk.Reason)
-		}
-	}
+	logLeftOut(res, log)
 	noArtifacts := errors.Is(err, provenance.ErrNoArtifacts)
 	if err != nil && !noArtifacts {
 		return out, err
