@@ -253,18 +253,16 @@ func (s *Sealer) opened(in Input) error {
 func (s *Sealer) sign(ctx context.Context, in Input, rep *Report) (storage.Batch, error) {
 	start := time.Now()
 	var b storage.Batch
+	loaded := map[string]*recordedSigner{}
 	for _, u := range in.Statements {
-		signer, err := s.signer(ctx, u.Signer)
+		rs, err := s.recordedSigner(ctx, u.Signer, loaded)
 		if err != nil {
 			return b, err
 		}
-		pub, cert, chain, err := verificationRecord(signer)
-		if err != nil {
-			return b, err
-		}
+		signer := rs.Signer
 		a := storage.Attestation{
 			Object: u.Object, Format: u.Format, PayloadType: u.PayloadType, Payload: u.Payload,
-			Subjects: u.Subjects, PublicKey: pub, Cert: cert, Chain: chain, Destinations: u.Storage,
+			Subjects: u.Subjects, PublicKey: rs.pub, Cert: rs.cert, Chain: rs.chain, Destinations: u.Storage,
 		}
 		if u.PayloadType == "" {
 			if a.Signature, err = bounded(ctx, s.callTimeout, func(ctx context.Context) ([]byte, error) { return signer.SignBlob(ctx, u.Payload) }); err != nil {
@@ -288,25 +286,48 @@ func (s *Sealer) sign(ctx context.Context, in Input, rep *Report) (storage.Batch
 		b.Attestations = append(b.Attestations, a)
 	}
 	for _, u := range in.Images {
-		signer, err := s.signer(ctx, u.Signer)
+		rs, err := s.recordedSigner(ctx, u.Signer, loaded)
 		if err != nil {
 			return b, err
 		}
-		pub, cert, chain, err := verificationRecord(signer)
-		if err != nil {
-			return b, err
-		}
+		signer := rs.Signer
 		sig, err := bounded(ctx, s.callTimeout, func(ctx context.Context) ([]byte, error) { return signer.SignBlob(ctx, u.Payload) })
 		if err != nil {
 			return b, fmt.Errorf("signing image %s with %s: %w", u.Image, signer.Description(), err)
 		}
 		rep.Keys = appendUnique(rep.Keys, signer.Description())
 		b.Images = append(b.Images, storage.ImageSignature{
-			Image: u.Image, Payload: u.Payload, Signature: sig, PublicKey: pub, Cert: cert, Chain: chain, Destinations: u.Storage,
+			Image: u.Image, Payload: u.Payload, Signature: sig, PublicKey: rs.pub, Cert: rs.cert, Chain: rs.chain, Destinations: u.Storage,
 		})
 	}
 	s.log.Info("signed", "statements", len(b.Attestations), "image signatures", len(b.Images), "duration", since(start))
 	return b, nil
+}
+
+// recordedSigner is a signer with its verification record.
+type recordedSigner struct {
+	signing.Signer
+	pub, cert, chain []byte
+}
+
+// recordedSigner loads the named signer and its verification record once
+// per seal (loaded holds them): a wide pipeline signs hundreds of images
+// with one signer, and the record (a certificate chain, for keyless) is
+// the same for each.
+func (s *Sealer) recordedSigner(ctx context.Context, name string, loaded map[string]*recordedSigner) (*recordedSigner, error) {
+	if rs, ok := loaded[name]; ok {
+		return rs, nil
+	}
+	sg, err := s.signer(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	rs := &recordedSigner{Signer: sg}
+	if rs.pub, rs.cert, rs.chain, err = verificationRecord(sg); err != nil {
+		return nil, err
+	}
+	loaded[name] = rs
+	return rs, nil
 }
 
 // verificationRecord is what each store records to verify signer's
