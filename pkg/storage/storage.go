@@ -63,6 +63,16 @@ type Attestation struct {
 	Destinations []string
 }
 
+// StoredSignature is the signature as Tekton Chains stores it next to the
+// payload (annotations, GCS, DocDB): the DSSE envelope for in-toto
+// formats, else the raw signature.
+func (a Attestation) StoredSignature() []byte {
+	if len(a.Envelope) == 0 {
+		return a.Signature
+	}
+	return a.Envelope
+}
+
 // ImageSignature is cosign's simplesigning signature of one image.
 type ImageSignature struct {
 	Image                  string // repository@sha256:hex
@@ -72,6 +82,14 @@ type ImageSignature struct {
 	Transparency           *TransparencyEntry
 	// Destinations are the names of the backends this signature goes to.
 	Destinations []string
+}
+
+// DigestHex is the hex of the image's sha256 digest; false when Image has
+// no sha256 digest.
+func (s ImageSignature) DigestHex() (string, bool) {
+	_, digest, _ := strings.Cut(s.Image, "@")
+	hex, ok := strings.CutPrefix(digest, "sha256:")
+	return hex, ok && len(hex) == 64
 }
 
 // Batch is everything one run stores.

@@ -39,10 +39,7 @@ func ChainKey(o storage.Object) string     { return Prefix + "chain-" + ShortKey
 // as the signature the DSSE envelope (for in-toto formats) or the raw
 // signature (tekton, pgp), each base64-encoded.
 func annotationsFor(a storage.Attestation) map[string]string {
-	sig := a.Envelope
-	if len(sig) == 0 {
-		sig = a.Signature
-	}
+	sig := a.StoredSignature()
 	enc := base64.StdEncoding.EncodeToString
 	return map[string]string{
 		PayloadKey(a.Object):   enc(a.Payload),

@@ -158,18 +158,13 @@ func DocumentsOf(batch storage.Batch) ([]SignedDocument, error) {
 		if a.Object.UID == "" {
 			return nil, fmt.Errorf("docdb storage: %s has no UID to name its document by", a.Object)
 		}
-		sig := a.Envelope
-		if len(sig) == 0 {
-			sig = a.Signature
-		}
-		if err := add(strings.ToLower(a.Object.Kind)+"-"+a.Object.UID, a.Payload, sig, a.Cert, a.Chain); err != nil {
+		if err := add(strings.ToLower(a.Object.Kind)+"-"+a.Object.UID, a.Payload, a.StoredSignature(), a.Cert, a.Chain); err != nil {
 			return nil, err
 		}
 	}
 	for _, s := range batch.Images {
-		_, digest, _ := strings.Cut(s.Image, "@")
-		hex, ok := strings.CutPrefix(digest, "sha256:")
-		if !ok || len(hex) != 64 {
+		hex, ok := s.DigestHex()
+		if !ok {
 			return nil, fmt.Errorf("docdb storage: image %q has no sha256 digest", s.Image)
 		}
 		if err := add(hex[:12], s.Payload, s.Signature, s.Cert, s.Chain); err != nil {

@@ -71,19 +71,14 @@ func ObjectsOf(batch storage.Batch) ([]Object, error) {
 		if a.Object.Namespace == "" || a.Object.Name == "" || a.Object.UID == "" {
 			return nil, fmt.Errorf("gcs storage: %s has no namespace, name or UID to name its objects by", a.Object)
 		}
-		sig := a.Envelope
-		if len(sig) == 0 {
-			sig = a.Signature
-		}
 		out = append(out, Object{
 			Prefix:  fmt.Sprintf("%s-%s-%s/%s-%s", kind, a.Object.Namespace, a.Object.Name, kind, a.Object.UID),
-			Payload: a.Payload, Signature: sig, Cert: a.Cert, Chain: a.Chain,
+			Payload: a.Payload, Signature: a.StoredSignature(), Cert: a.Cert, Chain: a.Chain,
 		})
 	}
 	for _, s := range batch.Images {
-		_, digest, _ := strings.Cut(s.Image, "@")
-		hex, ok := strings.CutPrefix(digest, "sha256:")
-		if !ok || len(hex) != 64 {
+		hex, ok := s.DigestHex()
+		if !ok {
 			return nil, fmt.Errorf("gcs storage: image %q has no sha256 digest", s.Image)
 		}
 		out = append(out, Object{
