@@ -38,13 +38,31 @@ var (
 	equal      = narrowing{func(p, t string) bool { return p == t }, ""}
 	signerRule = narrowing{func(p, t string) bool { return p == t || t == SignerNone }, "a tenant may only set it to none"}
 	onlyOff    = narrowing{func(p, t string) bool { b, err := strconv.ParseBool(t); return err == nil && (!b || isTrue(p)) }, "a tenant may only turn it off"}
-	onlyOn     = narrowing{func(p, t string) bool { return isTrue(t) || !isTrue(p) }, "a tenant may only turn it on"}
-	subset     = narrowing{func(p, t string) bool { return Within(t, p) }, "a tenant may only name repositories under the platform's"}
+	// atLeast orders transparency.enabled false < manual < true: "manual"
+	// logs only the runs a tenant annotates, so under a platform "true" it
+	// would let a tenant keep any run out of the log.
+	atLeast = narrowing{func(p, t string) bool { return transparencyLevel(t) >= transparencyLevel(p) }, "a tenant may only log more runs (false < manual < true)"}
+	subset  = narrowing{func(p, t string) bool { return Within(t, p) }, "a tenant may only name repositories under the platform's"}
 )
 
 func isTrue(v string) bool {
 	v = strings.ToLower(v)
 	return v == "true" || v == "manual"
+}
+
+// transparencyLevel ranks a transparency.enabled value by how many runs it
+// logs; a value the config does not accept ranks lowest, so it never passes
+// as a narrowing (Parse refuses it with the accepted values).
+func transparencyLevel(v string) int {
+	switch strings.ToLower(v) {
+	case "true":
+		return 2
+	case "manual":
+		return 1
+	case "false":
+		return 0
+	}
+	return -1
 }
 
 // platformKeys are the settings that decide what a signature means: who
@@ -55,7 +73,7 @@ var platformKeys = map[string]narrowing{
 	KeyBuilderID:                 equal,
 	KeyTransparencyURL:           equal,
 	KeyTransparencyPublicKey:     equal,
-	KeyTransparencyEnabled:       onlyOn,
+	KeyTransparencyEnabled:       atLeast,
 	KeyPipelineRunDeepInspection: onlyOff,
 	KeyAllowedRepositories:       subset,
 	KeySubjectProducers:          subset,

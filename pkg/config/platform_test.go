@@ -79,7 +79,10 @@ func TestTenantMayOnlyNarrow(t *testing.T) {
 		{KeyPipelineRunDeepInspection, "true", false},
 		{KeyPipelineRunDeepInspection, "false", true},
 		{KeyTransparencyEnabled, "false", false},
-		{KeyTransparencyEnabled, "manual", true},
+		// "manual" logs only annotated runs: under a platform "true" a
+		// tenant would keep every unannotated run out of Rekor.
+		{KeyTransparencyEnabled, "manual", false},
+		{KeyTransparencyEnabled, "TRUE", true},
 		{KeyPipelineRunSigner, SignerNone, true},
 		{KeyPipelineRunSigner, SignerX509, false},
 		{KeyOCISigner, SignerNone, true},
