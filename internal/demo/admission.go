@@ -87,6 +87,8 @@ func Developer(ctx context.Context, kube kubernetes.Interface, ns string) error 
 		Rules: []rbacv1.PolicyRule{
 			{APIGroups: []string{""}, Resources: []string{"pods", "secrets", "configmaps", "serviceaccounts"}, Verbs: all},
 			{APIGroups: []string{""}, Resources: []string{"serviceaccounts/token"}, Verbs: []string{"create"}},
+			// kubectl exec and attach: POST, or GET over websockets.
+			{APIGroups: []string{""}, Resources: []string{"pods/exec", "pods/attach"}, Verbs: []string{"create", "get"}},
 			{APIGroups: []string{"tekton.dev"}, Resources: []string{"pipelineruns", "taskruns"}, Verbs: all},
 		},
 	}, metav1.CreateOptions{}); err != nil {
