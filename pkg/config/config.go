@@ -85,6 +85,9 @@ type Config struct {
 	// SubjectProducers (chainseal.subject-producers) are the task
 	// reference prefixes whose tasks may name subjects; empty: any.
 	SubjectProducers []string
+	// CheckImagesExist (chainseal.check-images-exist): every image subject
+	// must exist in its registry before anything is signed.
+	CheckImagesExist bool
 
 	// Platform names where the platform's settings came from (e.g.
 	// "ConfigMap chainseal-system/chainseal-platform") when they govern the
@@ -380,6 +383,7 @@ var fields = map[string]field{
 	KeyCompat:           oneOf(func(c *Config) *string { return &c.Compat }, CompatNone, CompatChains),
 	KeyNoArtifacts:      oneOf(func(c *Config) *string { return &c.NoArtifacts }, NoArtifactsSucceed, NoArtifactsFail),
 
+	KeyCheckImagesExist:    boolean(func(c *Config) *bool { return &c.CheckImagesExist }),
 	KeyAllowedRepositories: field{func(c *Config, v string) error { c.AllowedRepositories = SplitList(v); return nil }},
 	KeySubjectProducers:    field{func(c *Config, v string) error { c.SubjectProducers = SplitList(v); return nil }},
 }

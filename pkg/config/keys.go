@@ -90,6 +90,9 @@ const (
 	// chainseal, platform: the task references (Tekton's resolved
 	// refSource URIs, prefixes) whose tasks may name subjects; empty: any.
 	KeySubjectProducers = "chainseal.subject-producers"
+	// chainseal, platform: before signing, ask each image subject's
+	// registry for its digest and refuse the run if one is not there.
+	KeyCheckImagesExist = "chainseal.check-images-exist"
 )
 
 // Format names accepted by artifacts.*.format.

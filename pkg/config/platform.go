@@ -42,7 +42,12 @@ var (
 	// logs only the runs a tenant annotates, so under a platform "true" it
 	// would let a tenant keep any run out of the log.
 	atLeast = narrowing{func(p, t string) bool { return transparencyLevel(t) >= transparencyLevel(p) }, "a tenant may only log more runs (false < manual < true)"}
-	subset  = narrowing{func(p, t string) bool { return Within(t, p) }, "a tenant may only name repositories under the platform's"}
+	onlyOn  = narrowing{func(p, t string) bool {
+		tb, err := strconv.ParseBool(t)
+		pb, _ := strconv.ParseBool(p)
+		return err == nil && (tb || !pb)
+	}, "a tenant may only turn it on"}
+	subset = narrowing{func(p, t string) bool { return Within(t, p) }, "a tenant may only name repositories under the platform's"}
 )
 
 func isTrue(v string) bool {
@@ -77,6 +82,7 @@ var platformKeys = map[string]narrowing{
 	KeyPipelineRunDeepInspection: onlyOff,
 	KeyAllowedRepositories:       subset,
 	KeySubjectProducers:          subset,
+	KeyCheckImagesExist:          onlyOn,
 
 	KeyPipelineRunSigner: signerRule,
 	KeyTaskRunSigner:     signerRule,

@@ -119,8 +119,9 @@ type governed struct {
 }
 
 // governedNamespace sets platform as the platform's settings for a new
-// namespace and tenant as the namespace's chainseal-config.
-func governedNamespace(t *testing.T, platform, tenant map[string]string) governed {
+// namespace and tenant as the namespace's chainseal-config. The run holds
+// tasks, or else one build task naming registry.example/app.
+func governedNamespace(t *testing.T, platform, tenant map[string]string, tasks ...tektontest.Task) governed {
 	t.Helper()
 	env := stacktest.Load(t)
 	admin := kubetest.Admin(t, env)
@@ -135,8 +136,13 @@ func governedNamespace(t *testing.T, platform, tenant map[string]string) governe
 	t.Cleanup(func() { _ = demo.RemovePlatformSettings(context.Background(), admin, ns) })
 
 	r := tektontest.NewRun(ns, "release")
-	r.Add(tektontest.Task{Name: "build", Steps: []string{"build"}, Results: []string{
-		"IMAGE_URL", "registry.example/app", "IMAGE_DIGEST", "sha256:" + tektontest.Digest("app")}})
+	if len(tasks) == 0 {
+		tasks = []tektontest.Task{{Name: "build", Steps: []string{"build"}, Results: []string{
+			"IMAGE_URL", "registry.example/app", "IMAGE_DIGEST", "sha256:" + tektontest.Digest("app")}}}
+	}
+	for _, task := range tasks {
+		r.Add(task)
+	}
 	kubetest.ApplyRun(t, kubetest.AdminTekton(t, env), r.PipelineRun, r.TaskRuns)
 	tenantCM := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: config.DefaultConfigMapName}, Data: tenant}
 	if _, err := admin.CoreV1().ConfigMaps(ns).Create(ctx, tenantCM, metav1.CreateOptions{}); err != nil {

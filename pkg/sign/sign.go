@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chainseal/chainseal/pkg/artifacts"
 	"github.com/chainseal/chainseal/pkg/config"
 	"github.com/chainseal/chainseal/pkg/provenance"
 	"github.com/chainseal/chainseal/pkg/registryauth"
@@ -28,6 +29,8 @@ type Outcome struct {
 	Config config.Config
 	Input  seal.Input
 	Report *seal.Report
+	// images are the image subjects, for chainseal.check-images-exist.
+	images []artifacts.Subject
 }
 
 // Run seals one PipelineRun within o.Timeout. On error the Outcome still
@@ -86,7 +89,7 @@ func run(ctx context.Context, o Options) (*Outcome, error) {
 		"storage", cfg.PipelineRun.Storage, "transparency", cfg.Transparency.Enabled, "duration", since(start))
 
 	start = time.Now()
-	if out.Input, err = build(snap, cfg, log); err != nil {
+	if out.Input, out.images, err = build(snap, cfg, log); err != nil {
 		return out, err
 	}
 	log.Info("provenance built", "statements", len(out.Input.Statements), "image signatures", len(out.Input.Images), "duration", since(start))
@@ -100,12 +103,18 @@ func run(ctx context.Context, o Options) (*Outcome, error) {
 // ran as, whose registry credentials come first.
 func sealAll(ctx context.Context, o Options, out *Outcome, runSA string, log *slog.Logger) (*Outcome, error) {
 	cfg := out.Config
+	keychain := registryauth.Keychain(ctx, o.Kube, registryauth.Sources{
+		Namespace: o.Namespace, RunServiceAccount: runSA, ServiceAccount: o.ServiceAccount,
+	}, log)
+	if cfg.CheckImagesExist {
+		if err := checkImagesExist(ctx, out.images, keychain); err != nil {
+			return out, err
+		}
+		log.Info("every image subject is in its registry", "images", len(out.images))
+	}
 	sealer, err := seal.Open(ctx, out.Input, seal.Setup{
 		Deps: storage.Deps{
-			Config: cfg, Kube: o.Kube, Tekton: o.Tekton, Log: log,
-			Keychain: registryauth.Keychain(ctx, o.Kube, registryauth.Sources{
-				Namespace: o.Namespace, RunServiceAccount: runSA, ServiceAccount: o.ServiceAccount,
-			}, log),
+			Config: cfg, Kube: o.Kube, Tekton: o.Tekton, Log: log, Keychain: keychain,
 		},
 		Secrets:        secrets(o),
 		RekorPublicKey: o.RekorPublicKey,
@@ -216,14 +225,14 @@ func logLeftOut(res *provenance.Result, log *slog.Logger) {
 }
 
 // build turns the snapshot into what seal signs.
-func build(snap *tekton.Snapshot, cfg config.Config, log *slog.Logger) (seal.Input, error) {
+func build(snap *tekton.Snapshot, cfg config.Config, log *slog.Logger) (seal.Input, []artifacts.Subject, error) {
 	res, err := provenance.Build(snap, cfg, provenance.WithVersion(version.Short()))
 	logLeftOut(res, log)
 	// No artifacts at the pipeline level is not an error while TaskRun
 	// statements remain to be sealed.
 	noArtifacts := errors.Is(err, provenance.ErrNoArtifacts)
 	if err != nil && !noArtifacts {
-		return seal.Input{}, err
+		return seal.Input{}, nil, err
 	}
 	pr := snap.PipelineRun
 	in := seal.Plan(res, storage.Object{Kind: "PipelineRun", Namespace: pr.Namespace, Name: pr.Name, UID: string(pr.UID)}, cfg)
@@ -232,11 +241,11 @@ func build(snap *tekton.Snapshot, cfg config.Config, log *slog.Logger) (seal.Inp
 	}
 	if in.Empty() {
 		if noArtifacts {
-			return in, fmt.Errorf("%w: PipelineRun %s/%s names no artifacts with a valid digest (IMAGE_URL/IMAGE_DIGEST, IMAGES, *_ARTIFACT_OUTPUTS, ...): nothing was signed", ErrNothingToSign, pr.Namespace, pr.Name)
+			return in, nil, fmt.Errorf("%w: PipelineRun %s/%s names no artifacts with a valid digest (IMAGE_URL/IMAGE_DIGEST, IMAGES, *_ARTIFACT_OUTPUTS, ...): nothing was signed", ErrNothingToSign, pr.Namespace, pr.Name)
 		}
-		return in, fmt.Errorf("%w for PipelineRun %s/%s: %s and %s are both none", ErrNothingToSign, pr.Namespace, pr.Name, config.KeyPipelineRunSigner, config.KeyTaskRunSigner)
+		return in, nil, fmt.Errorf("%w for PipelineRun %s/%s: %s and %s are both none", ErrNothingToSign, pr.Namespace, pr.Name, config.KeyPipelineRunSigner, config.KeyTaskRunSigner)
 	}
-	return in, nil
+	return in, imageClaims(res), nil
 }
 
 // runServiceAccount is the ServiceAccount a run ran as, whose registry

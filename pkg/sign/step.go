@@ -49,6 +49,7 @@ func runStep(ctx context.Context, o Options, out *Outcome, log *slog.Logger) (*O
 	if err != nil && !noArtifacts {
 		return out, err
 	}
+	out.images = imageClaims(res)
 	out.Input = seal.Plan(res, storage.Object{Kind: "TaskRun", Namespace: tr.Namespace, Name: tr.Name, UID: string(tr.UID)}, cfg)
 	if cfg.Transparency.Manual {
 		out.Input.ManualTransparency(func(storage.Object) map[string]string { return tr.Annotations })
