@@ -64,6 +64,7 @@ func TestTenantMayOnlyNarrow(t *testing.T) {
 		KeyAllowedRepositories:       "registry.example/team-a registry.example/shared",
 		KeyPipelineRunDeepInspection: "false",
 		KeyTransparencyEnabled:       "true",
+		KeyCheckImagesExist:          "true",
 		KeyPipelineRunSigner:         SignerKMS,
 		KeyKMSRef:                    "hashivault://team-a",
 	}, "team-a")
@@ -83,6 +84,8 @@ func TestTenantMayOnlyNarrow(t *testing.T) {
 		// tenant would keep every unannotated run out of Rekor.
 		{KeyTransparencyEnabled, "manual", false},
 		{KeyTransparencyEnabled, "TRUE", true},
+		{KeyCheckImagesExist, "false", false},
+		{KeyCheckImagesExist, "true", true},
 		{KeyPipelineRunSigner, SignerNone, true},
 		{KeyPipelineRunSigner, SignerX509, false},
 		{KeyOCISigner, SignerNone, true},
