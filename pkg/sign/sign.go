@@ -240,12 +240,18 @@ func build(snap *tekton.Snapshot, cfg config.Config, log *slog.Logger) (seal.Inp
 		in.ManualTransparency(func(o storage.Object) map[string]string { return annotationsOf(snap, o) })
 	}
 	if in.Empty() {
-		if noArtifacts {
-			return in, nil, fmt.Errorf("%w: PipelineRun %s/%s names no artifacts with a valid digest (IMAGE_URL/IMAGE_DIGEST, IMAGES, *_ARTIFACT_OUTPUTS, ...): nothing was signed", ErrNothingToSign, pr.Namespace, pr.Name)
-		}
-		return in, nil, fmt.Errorf("%w for PipelineRun %s/%s: %s and %s are both none", ErrNothingToSign, pr.Namespace, pr.Name, config.KeyPipelineRunSigner, config.KeyTaskRunSigner)
+		return in, nil, nothingToSign(in.Run, noArtifacts, config.KeyPipelineRunSigner, config.KeyTaskRunSigner)
 	}
 	return in, imageClaims(res), nil
+}
+
+// nothingToSign says why run o seals nothing: it names no artifacts, or
+// both signers that would sign something are none.
+func nothingToSign(o storage.Object, noArtifacts bool, signers ...string) error {
+	if noArtifacts {
+		return fmt.Errorf("%w: %s %s/%s names no artifacts with a valid digest (IMAGE_URL/IMAGE_DIGEST, IMAGES, *_ARTIFACT_OUTPUTS, ...): nothing was signed", ErrNothingToSign, o.Kind, o.Namespace, o.Name)
+	}
+	return fmt.Errorf("%w for %s %s/%s: %s are both none", ErrNothingToSign, o.Kind, o.Namespace, o.Name, strings.Join(signers, " and "))
 }
 
 // runServiceAccount is the ServiceAccount a run ran as, whose registry

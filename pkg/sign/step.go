@@ -3,7 +3,6 @@ package sign
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"time"
 
@@ -55,10 +54,7 @@ func runStep(ctx context.Context, o Options, out *Outcome, log *slog.Logger) (*O
 		out.Input.ManualTransparency(func(storage.Object) map[string]string { return tr.Annotations })
 	}
 	if out.Input.Empty() {
-		if noArtifacts {
-			return out, fmt.Errorf("%w: TaskRun %s/%s names no artifacts with a valid digest (IMAGE_URL/IMAGE_DIGEST, IMAGES, *_ARTIFACT_OUTPUTS, ...): nothing was signed", ErrNothingToSign, tr.Namespace, tr.Name)
-		}
-		return out, fmt.Errorf("%w for TaskRun %s/%s: %s and %s are both none", ErrNothingToSign, tr.Namespace, tr.Name, config.KeyTaskRunSigner, config.KeyOCISigner)
+		return out, nothingToSign(out.Input.Run, noArtifacts, config.KeyTaskRunSigner, config.KeyOCISigner)
 	}
 	log.Info("provenance built", "statements", len(out.Input.Statements), "image signatures", len(out.Input.Images), "duration", since(start))
 	if o.DryRun {
