@@ -2,14 +2,9 @@ package main
 
 import (
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/sha256"
-	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"net/http"
@@ -23,6 +18,7 @@ import (
 	intoto "github.com/in-toto/attestation/go/v1"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/chainseal/chainseal/internal/sigtest"
 	"github.com/chainseal/chainseal/pkg/seal"
 	"github.com/chainseal/chainseal/pkg/storage"
 	"github.com/chainseal/chainseal/pkg/tekton/tektontest"
@@ -180,17 +176,7 @@ func TestSignBadInput(t *testing.T) {
 func offlineSign(t *testing.T) ([]string, string) {
 	t.Helper()
 	keys := t.TempDir()
-	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	der, err := x509.MarshalPKCS8PrivateKey(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(keys, "x509.pem"), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	sigtest.WriteKeyFile(t, filepath.Join(keys, "x509.pem"))
 	store := t.TempDir()
 	args := append([]string{"sign", "--taskrun", "release-7q2xk-chainseal", "--secret-dir", keys,
 		"--config", "artifacts.pipelinerun.storage=file", "--config", "storage.file.dir=" + store,

@@ -7,6 +7,8 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
 	"io"
 	"log"
 	"net/http"
@@ -124,4 +126,32 @@ func PushRandom(t testing.TB, repo string, opts ...remote.Option) name.Digest {
 		t.Fatal(err)
 	}
 	return tag.Context().Digest(h.String())
+}
+
+// WriteKeyFile writes a throwaway unencrypted PKCS#8 ECDSA P-256 key at
+// path, as x509.pem in a signing Secret, and its public key beside it
+// (path without .pem, plus .pub).
+func WriteKeyFile(t testing.TB, path string) {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := cryptoutils.MarshalPublicKeyToPEM(k.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(strings.TrimSuffix(path, ".pem")+".pub", pub, 0o644); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -4,15 +4,9 @@ package sign_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -25,6 +19,7 @@ import (
 
 	"github.com/chainseal/chainseal/internal/demo"
 	"github.com/chainseal/chainseal/internal/kubetest"
+	"github.com/chainseal/chainseal/internal/sigtest"
 	"github.com/chainseal/chainseal/internal/stacktest"
 	"github.com/chainseal/chainseal/pkg/config"
 	"github.com/chainseal/chainseal/pkg/sign"
@@ -101,18 +96,7 @@ func TestClaimOfAnImageNobodyPushedIsRefused(t *testing.T) {
 
 // keyDir is a signing Secret's files: an x509.pem ECDSA key.
 func keyDir(t *testing.T) string {
-	t.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	der, err := x509.MarshalPKCS8PrivateKey(k)
-	if err != nil {
-		t.Fatal(err)
-	}
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "x509.pem"), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	sigtest.WriteKeyFile(t, filepath.Join(dir, "x509.pem"))
 	return dir
 }

@@ -4,11 +4,6 @@ package e2e
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"encoding/pem"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,6 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/chainseal/chainseal/internal/kubetest"
+	"github.com/chainseal/chainseal/internal/sigtest"
 	"github.com/chainseal/chainseal/internal/stacktest"
 )
 
@@ -161,30 +157,7 @@ func buildChainseal(t testing.TB) string {
 
 // writeECKey writes an unencrypted PKCS#8 ECDSA P-256 key, as x509.pem in a
 // signing Secret, and its public key beside it.
-func writeECKey(t testing.TB, path string) {
-	t.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	der, err := x509.MarshalPKCS8PrivateKey(k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pub, err := x509.MarshalPKIXPublicKey(&k.PublicKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(strings.TrimSuffix(path, ".pem")+".pub", pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pub}), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
+func writeECKey(t testing.TB, path string) { t.Helper(); sigtest.WriteKeyFile(t, path) }
 
 func writeTokenKubeconfig(t testing.TB, env *stacktest.Env, path, token string) {
 	t.Helper()
