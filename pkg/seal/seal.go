@@ -204,22 +204,15 @@ func (s *Sealer) Seal(ctx context.Context, in Input) (*Report, error) {
 // log (NotLogged), and fills in their entries.
 func (s *Sealer) logged(ctx context.Context, in Input, batch *storage.Batch) error {
 	start := time.Now()
+	const why = "transparency.enabled is manual and the run is not annotated " + TransparencyUploadAnnotation + `: "true"`
 	var sub storage.Batch
 	var atts, imgs []int
-	for i, a := range batch.Attestations {
-		if !in.Statements[i].NotLogged {
-			sub.Attestations, atts = append(sub.Attestations, a), append(atts, i)
-		} else {
-			s.log.Info("not logged in the transparency log", "object", a.Object.String(), "format", a.Format, "reason", "transparency.enabled is manual and the run is not annotated "+TransparencyUploadAnnotation+`: "true"`)
-		}
-	}
-	for i, img := range batch.Images {
-		if !in.Images[i].NotLogged {
-			sub.Images, imgs = append(sub.Images, img), append(imgs, i)
-		} else {
-			s.log.Info("not logged in the transparency log", "image", img.Image, "reason", "transparency.enabled is manual and the run is not annotated "+TransparencyUploadAnnotation+`: "true"`)
-		}
-	}
+	sub.Attestations, atts = toLog(batch.Attestations, func(i int) bool { return in.Statements[i].NotLogged }, func(a storage.Attestation) {
+		s.log.Info("not logged in the transparency log", "object", a.Object.String(), "format", a.Format, "reason", why)
+	})
+	sub.Images, imgs = toLog(batch.Images, func(i int) bool { return in.Images[i].NotLogged }, func(img storage.ImageSignature) {
+		s.log.Info("not logged in the transparency log", "image", img.Image, "reason", why)
+	})
 	if len(sub.Attestations)+len(sub.Images) == 0 {
 		return nil
 	}
@@ -229,14 +222,32 @@ func (s *Sealer) logged(ctx context.Context, in Input, batch *storage.Batch) err
 	// The whole record comes back, not only its entry: the log may have put
 	// back a signature it already holds (a re-run reusing its entry), and
 	// the stores must hold the signature the entry is of.
-	for j, i := range atts {
-		batch.Attestations[i] = sub.Attestations[j]
-	}
-	for j, i := range imgs {
-		batch.Images[i] = sub.Images[j]
-	}
+	putBack(batch.Attestations, sub.Attestations, atts)
+	putBack(batch.Images, sub.Images, imgs)
 	s.log.Info("logged in transparency log", "url", s.transparency.URL(), "entries", len(sub.Attestations)+len(sub.Images), "duration", since(start))
 	return nil
+}
+
+// toLog picks the items to log, with their indexes in items; skipped is
+// called with each of the others.
+func toLog[T any](items []T, notLogged func(int) bool, skipped func(T)) ([]T, []int) {
+	var sub []T
+	var idx []int
+	for i, it := range items {
+		if notLogged(i) {
+			skipped(it)
+			continue
+		}
+		sub, idx = append(sub, it), append(idx, i)
+	}
+	return sub, idx
+}
+
+// putBack writes the logged items back where toLog found them.
+func putBack[T any](items, logged []T, idx []int) {
+	for j, i := range idx {
+		items[i] = logged[j]
+	}
 }
 
 // opened checks that every backend in uses was opened, before anything is
