@@ -155,3 +155,21 @@ func WriteKeyFile(t testing.TB, path string) {
 		t.Fatal(err)
 	}
 }
+
+// HungServerDouble is a test double of a remote server that accepts every
+// request and never answers it (until the request's context ends or the
+// test does): what a client's per-call timeout and deadline are for. It
+// returns the server's URL.
+func HungServerDouble(t testing.TB) string {
+	t.Helper()
+	hang := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-hang:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(hang) })
+	return srv.URL
+}

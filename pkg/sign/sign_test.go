@@ -3,8 +3,6 @@ package sign
 import (
 	"context"
 	"errors"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +13,7 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	"k8s.io/client-go/rest"
 
+	"github.com/chainseal/chainseal/internal/sigtest"
 	"github.com/chainseal/chainseal/pkg/config"
 	"github.com/chainseal/chainseal/pkg/tekton/tektontest"
 )
@@ -70,16 +69,7 @@ func TestRunNeedsARunToRead(t *testing.T) {
 // Run as a library keeps its deadline too: a hung API server ends the run
 // at Options.Timeout with an error naming --timeout.
 func TestRunStopsAtItsDeadline(t *testing.T) {
-	hang := make(chan struct{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-hang:
-		case <-r.Context().Done():
-		}
-	}))
-	defer srv.Close()
-	defer close(hang)
-	tk, err := tektonclient.NewForConfig(&rest.Config{Host: srv.URL})
+	tk, err := tektonclient.NewForConfig(&rest.Config{Host: sigtest.HungServerDouble(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

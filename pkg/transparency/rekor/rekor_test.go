@@ -3,12 +3,11 @@ package rekor_test
 import (
 	"context"
 	"net"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chainseal/chainseal/internal/sigtest"
 	"github.com/chainseal/chainseal/pkg/storage"
 	"github.com/chainseal/chainseal/pkg/transparency/rekor"
 )
@@ -69,16 +68,8 @@ func TestUnavailableLog(t *testing.T) {
 // A log that accepts connections and never answers is given up on at the
 // per-call timeout (search and upload), not waited on.
 func TestHungLogTimesOut(t *testing.T) {
-	hang := make(chan struct{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-hang:
-		case <-r.Context().Done():
-		}
-	}))
-	defer srv.Close()
-	defer close(hang)
-	c, err := rekor.New(srv.URL, rekor.WithPublicKey(newTestKey(t).pubPEM), rekor.WithTimeout(300*time.Millisecond), rekor.WithRetries(0, time.Millisecond, time.Millisecond))
+	url := sigtest.HungServerDouble(t)
+	c, err := rekor.New(url, rekor.WithPublicKey(newTestKey(t).pubPEM), rekor.WithTimeout(300*time.Millisecond), rekor.WithRetries(0, time.Millisecond, time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +78,7 @@ func TestHungLogTimesOut(t *testing.T) {
 	go func() { done <- c.Log(context.Background(), &b) }()
 	select {
 	case err := <-done:
-		if err == nil || !strings.Contains(err.Error(), srv.URL) {
+		if err == nil || !strings.Contains(err.Error(), url) {
 			t.Errorf("err = %v, want a timeout naming the log", err)
 		}
 	case <-time.After(10 * time.Second):
