@@ -29,6 +29,7 @@ import (
 	_ "github.com/chainseal/chainseal/pkg/storage/docdb"
 	_ "github.com/chainseal/chainseal/pkg/storage/file"
 	_ "github.com/chainseal/chainseal/pkg/storage/gcs"
+	_ "github.com/chainseal/chainseal/pkg/storage/grafeas"
 	_ "github.com/chainseal/chainseal/pkg/storage/oci"
 )
 

@@ -190,8 +190,8 @@ func (c Config) validate() error {
 		if slices.Contains(a.a.Storage, StorageDocDB) && c.DocDB.URL == "" {
 			errs = append(errs, fmt.Errorf("config key %q names %q but %q is empty: set it to a gocloud docstore URL such as mongo://db/collection", a.key, StorageDocDB, KeyDocDBURL))
 		}
-		if slices.Contains(a.a.Storage, StorageGrafeas) && (c.Grafeas.ProjectID == "" || c.Grafeas.NoteID == "") {
-			errs = append(errs, fmt.Errorf("config key %q names %q but %q or %q is empty", a.key, StorageGrafeas, KeyGrafeasProjectID, KeyGrafeasNoteID))
+		if slices.Contains(a.a.Storage, StorageGrafeas) && c.Grafeas.ProjectID == "" {
+			errs = append(errs, fmt.Errorf("config key %q names %q but %q is empty: set it to the Grafeas project", a.key, StorageGrafeas, KeyGrafeasProjectID))
 		}
 	}
 	return errors.Join(errs...)
@@ -304,10 +304,10 @@ func Storages() []string { return slices.Clone(storages) }
 var (
 	provenanceFormats = []string{FormatInToto, FormatSLSAv02, FormatSLSAv2alpha3, FormatSLSAv2alpha4, FormatTekton}
 	signers           = []string{SignerX509, SignerKMS, SignerPGP, SignerNone}
-	storages          = []string{StorageTekton, StorageOCI, StorageFile, StorageGCS, StorageDocDB}
+	storages          = []string{StorageTekton, StorageOCI, StorageFile, StorageGCS, StorageDocDB, StorageGrafeas}
 	// chainsOnlyStorages are Tekton Chains' backends chainseal does not
 	// build (yet): refused with a message that says so.
-	chainsOnlyStorages = []string{StorageGrafeas, "pubsub", "kafka", "archivista"}
+	chainsOnlyStorages = []string{"pubsub", "kafka", "archivista"}
 )
 
 // fields is the one table of accepted keys.

@@ -58,6 +58,14 @@ build_ferretdb() {
   rm -rf "$tmp"
 }
 
+# Grafeas v1: Grafeas' own v1 API handling (go/v1/api of grafeas v0.2.3)
+# over an in-memory store, our small program in tools/grafeas (storage
+# backend grafeas). The version's suffix counts changes to that program:
+# bump it when tools/grafeas changes, so cached builds are rebuilt.
+build_grafeas() {
+  (cd "$STACK_DIR/tools/grafeas" && go build -trimpath -ldflags '-s -w' -o "$1/grafeas-server" .)
+}
+
 # kube and etcd build from our tools module (k8s.io/kubernetes replaces its
 # staging modules, so `go install` cannot build it). The -X flags make the
 # binaries report their version instead of v0.0.0-master.

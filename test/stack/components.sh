@@ -29,6 +29,7 @@ build  ko        v0.19.1    ko                                                  
 build  tkn       v0.46.0    tkn                                                                           -      stack
 build  fakegcs   v1.56.1    fake-gcs-server                                                               -      stack
 build  ferretdb  v1.24.0    ferretdb                                                                      -      stack
+build  grafeas   v0.2.3-1   grafeas-server                                                                -      stack
 build  chains    v0.26.0    controller                                                                    -      bench
 
 # Debian packages (the apt build): servers we run privately, the node's
@@ -76,3 +77,4 @@ service  tekton-resolvers         tekton-config                           "RESOL
 step     node-ready               "kubelet kube-scheduler kube-controller-manager" -
 service  fakegcs                  -                                       GCS_PORT                                       TERM:5
 service  ferretdb                 -                                       FERRETDB_PORT:2                                TERM:10
+service  grafeas                  -                                       GRAFEAS_PORT                                   TERM:5

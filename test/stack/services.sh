@@ -724,3 +724,11 @@ start_ferretdb() {
   publish DOCDB_MONGO_URL "mongodb://127.0.0.1:$FERRETDB_PORT/"
 }
 ready_ferretdb() { tcp_open 127.0.0.1 "$FERRETDB_PORT"; }
+
+# Grafeas v1 over gRPC, in memory (storage backend grafeas): clients set
+# storage.grafeas.endpoint=$GRAFEAS_ENDPOINT (plain gRPC: loopback).
+start_grafeas() {
+  spawn grafeas "$(bin grafeas)/grafeas-server" -listen "127.0.0.1:$GRAFEAS_PORT"
+  publish GRAFEAS_ENDPOINT "127.0.0.1:$GRAFEAS_PORT"
+}
+ready_grafeas() { tcp_open 127.0.0.1 "$GRAFEAS_PORT"; }
