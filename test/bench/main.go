@@ -30,7 +30,7 @@ func run(args []string) error {
 		return err
 	}
 	if o.From != "" {
-		return rewrite(o.From, o.Out)
+		return rewrite(o.From, o.Tekton, o.Out)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -46,6 +46,11 @@ func run(args []string) error {
 	slog.Info("bench", "id", b.ID, "work", b.Work)
 
 	r := &Results{Date: time.Now(), Machine: machine(), Versions: parseVersions(o.Versions), Options: o}
+	if o.Tekton != "" {
+		if r.Tekton, err = readTekton(o.Tekton); err != nil {
+			return err
+		}
+	}
 	start := time.Now()
 	if r.Startup, err = b.startup(ctx, 10); err != nil {
 		return err
@@ -87,8 +92,9 @@ func write(dir string, r *Results) error {
 	return nil
 }
 
-// rewrite writes the report again from an earlier run's results.json.
-func rewrite(from, dir string) error {
+// rewrite writes the report again from an earlier run's results.json
+// (with tekton's real-Tekton results instead of its own, when given).
+func rewrite(from, tekton, dir string) error {
 	js, err := os.ReadFile(from)
 	if err != nil {
 		return err
@@ -96,6 +102,11 @@ func rewrite(from, dir string) error {
 	var r Results
 	if err := json.Unmarshal(js, &r); err != nil {
 		return fmt.Errorf("reading %s: %w", from, err)
+	}
+	if tekton != "" {
+		if r.Tekton, err = readTekton(tekton); err != nil {
+			return err
+		}
 	}
 	return write(dir, &r)
 }

@@ -18,6 +18,7 @@ type Options struct {
 	Work      string // scratch directory ("" = a temp dir)
 	Versions  string // name=version,... for the report
 	From      string // results.json to write the report from, measuring nothing
+	Tekton    string // BenchmarkTektonVsChains' JSON (test/e2e), for the real-Tekton section
 
 	Tasks      int           // TaskRuns per PipelineRun (workloads single and burst)
 	SingleReps int           // sequential single runs
@@ -45,6 +46,7 @@ func parseOptions(args []string) (Options, error) {
 	fs.StringVar(&o.Out, "out", "", "output directory for README.md, results.json and the plots (required)")
 	fs.StringVar(&o.Work, "work", "", "scratch directory (default: a new temp dir, removed at the end)")
 	fs.StringVar(&o.From, "from", "", "write README.md and the plots from this results.json of an earlier run, measuring nothing")
+	fs.StringVar(&o.Tekton, "tekton", "", "the JSON test/e2e's BenchmarkTektonVsChains wrote (TEKTON_BENCH_OUT), reported as the real-Tekton section")
 	fs.StringVar(&o.Versions, "versions", "", "name=version,... of what was measured, for the report")
 	fs.IntVar(&o.Tasks, "tasks", 10, "TaskRuns per PipelineRun in the single and burst workloads")
 	fs.IntVar(&o.SingleReps, "single-reps", 10, "single PipelineRuns, one after the other")

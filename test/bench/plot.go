@@ -30,6 +30,12 @@ func writePlots(dir string, r *Results) ([]string, error) {
 		}
 		names = append(names, "burst.png")
 	}
+	if r.Tekton != nil {
+		if err := tektonChart(filepath.Join(dir, "tekton.png"), r.Tekton); err != nil {
+			return nil, err
+		}
+		names = append(names, "tekton.png")
+	}
 	return names, nil
 }
 

@@ -73,6 +73,9 @@ func writeReport(dir string, r *Results, plots []string) error {
 		}
 		p("")
 	}
+	if r.Tekton != nil {
+		writeTekton(&w, r.Tekton)
+	}
 	writeStages(&w, r)
 	if len(plots) > 0 {
 		p("## Plots")

@@ -78,6 +78,9 @@ type WorkloadResult struct {
 	Sides    map[string]*SideResult
 	// ClusterRuns (idle): PipelineRuns and TaskRuns in the whole cluster.
 	ClusterRuns int
+	// Tekton: the same Pipeline on real Tekton, chainseal as its finally
+	// task against the Chains controller (test/e2e BenchmarkTektonVsChains).
+	Tekton *TektonResults `json:",omitempty"`
 }
 
 // Results is the whole run, as written to results.json.
@@ -92,4 +95,7 @@ type Results struct {
 	// Cluster: PipelineRuns and TaskRuns in the whole cluster when idle was
 	// measured (Chains caches every one of them).
 	ClusterRuns int
+	// Tekton: the same Pipeline on real Tekton, chainseal as its finally
+	// task against the Chains controller (test/e2e BenchmarkTektonVsChains).
+	Tekton *TektonResults `json:",omitempty"`
 }
