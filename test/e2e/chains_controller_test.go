@@ -16,8 +16,12 @@ import (
 	"testing"
 	"time"
 
+	authv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/chainseal/chainseal/internal/kubetest"
 	"github.com/chainseal/chainseal/internal/stacktest"
@@ -27,9 +31,14 @@ import (
 // test/stack/build chains), run out of cluster against the stack's API
 // server as its Deployment runs it in cluster (the Deployment's
 // environment, its chains-config ConfigMap in its system namespace, its key
-// where the Deployment mounts the signing-secrets Secret). It uses the
-// stack's admin kubeconfig: in cluster its ClusterRole reads and writes
-// runs in every namespace, which is what admin allows here.
+// where the Deployment mounts the signing-secrets Secret).
+//
+// Its --namespace does not fence it in: its informers list every
+// namespace, and once leader it reconciles every run it has seen, signing
+// finished runs elsewhere too (here: chainseal's side of the benchmark). So
+// it runs as a ServiceAccount that may read runs everywhere (its informers
+// need that) but write only in the namespace it watches and its own system
+// namespace; elsewhere its first write (the finalizer) is refused.
 type chainsController struct {
 	cmd     *exec.Cmd
 	log     string
@@ -50,6 +59,7 @@ func startChainsController(t testing.TB, env *stacktest.Env, bin, watch string, 
 	ctx := context.Background()
 	admin := kubetest.Admin(t, env)
 	sys := kubetest.Namespace(t, admin, "chains-system")
+	kubeconfig := chainsKubeconfig(t, env, sys, watch)
 	if _, err := admin.CoreV1().ConfigMaps(sys).Create(ctx, &corev1.ConfigMap{
 		ObjectMeta: metav1.ObjectMeta{Name: "chains-config"}, Data: config}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
@@ -91,7 +101,7 @@ func startChainsController(t testing.TB, env *stacktest.Env, bin, watch string, 
 	// /etc/signing-secrets for this process only.
 	c.cmd = exec.Command("unshare", "--mount", "--propagation", "private", "--",
 		"sh", "-c", `mount --bind "$0" "$1" && shift && exec "$@"`, keys, chainsSigningSecrets,
-		bin, "--kubeconfig", env.Kubeconfig(), "--namespace", watch)
+		bin, "--kubeconfig", kubeconfig, "--namespace", watch)
 	c.cmd.Env = append(cleanEnv(env),
 		"SYSTEM_NAMESPACE="+sys,
 		"METRICS_DOMAIN=tekton.dev/chains",
@@ -100,7 +110,7 @@ func startChainsController(t testing.TB, env *stacktest.Env, bin, watch string, 
 		"METRICS_PROMETHEUS_PORT="+strconv.Itoa(metrics),
 		"PROFILING_PORT="+strconv.Itoa(profiling),
 		"DOCKER_CONFIG="+dockerConfig,
-		"KUBECONFIG="+env.Kubeconfig(),
+		"KUBECONFIG="+kubeconfig,
 	)
 	c.cmd.Stdout, c.cmd.Stderr = logf, logf
 	c.started = time.Now()
@@ -126,6 +136,72 @@ func startChainsController(t testing.TB, env *stacktest.Env, bin, watch string, 
 	}
 	c.ready = time.Since(c.started)
 	return c
+}
+
+// chainsKubeconfig makes Chains' ServiceAccount in sys (see
+// chainsController) and returns a kubeconfig with its token.
+func chainsKubeconfig(t testing.TB, env *stacktest.Env, sys, watch string) string {
+	t.Helper()
+	ctx := context.Background()
+	admin := kubetest.Admin(t, env)
+	const sa = "tekton-chains-controller"
+	kubetest.ServiceAccount(t, admin, sys, sa)
+	subject := []rbacv1.Subject{{Kind: "ServiceAccount", Name: sa, Namespace: sys}}
+	read := "chains-read-" + sys
+	if _, err := admin.RbacV1().ClusterRoles().Create(ctx, &rbacv1.ClusterRole{
+		ObjectMeta: metav1.ObjectMeta{Name: read},
+		Rules:      []rbacv1.PolicyRule{{APIGroups: []string{"tekton.dev"}, Resources: []string{"pipelineruns", "taskruns"}, Verbs: []string{"get", "list", "watch"}}},
+	}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.RbacV1().ClusterRoleBindings().Create(ctx, &rbacv1.ClusterRoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: read},
+		RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: read},
+		Subjects:   subject,
+	}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = admin.RbacV1().ClusterRoleBindings().Delete(context.Background(), read, metav1.DeleteOptions{})
+		_ = admin.RbacV1().ClusterRoles().Delete(context.Background(), read, metav1.DeleteOptions{})
+	})
+	roles := map[string][]rbacv1.PolicyRule{
+		watch: {
+			{APIGroups: []string{"tekton.dev"}, Resources: []string{"pipelineruns", "taskruns"}, Verbs: []string{"get", "list", "watch", "patch", "update"}},
+			{APIGroups: []string{""}, Resources: []string{"serviceaccounts", "secrets"}, Verbs: []string{"get"}},
+			{APIGroups: []string{""}, Resources: []string{"events"}, Verbs: []string{"create", "patch", "update"}},
+		},
+		sys: {
+			{APIGroups: []string{""}, Resources: []string{"configmaps", "secrets"}, Verbs: []string{"get", "list", "watch"}},
+			{APIGroups: []string{"coordination.k8s.io"}, Resources: []string{"leases"}, Verbs: []string{"get", "list", "watch", "create", "update", "patch", "delete"}},
+			{APIGroups: []string{""}, Resources: []string{"events"}, Verbs: []string{"create", "patch", "update"}},
+		},
+	}
+	for ns, rules := range roles {
+		if _, err := admin.RbacV1().Roles(ns).Create(ctx, &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: sa}, Rules: rules}, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := admin.RbacV1().RoleBindings(ns).Create(ctx, &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: sa},
+			RoleRef: rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: sa}, Subjects: subject}, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exp := int64(3 * 3600)
+	tr, err := admin.CoreV1().ServiceAccounts(sys).CreateToken(ctx, sa, &authv1.TokenRequest{
+		Spec: authv1.TokenRequestSpec{ExpirationSeconds: &exp}}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := clientcmdapi.NewConfig()
+	cfg.Clusters["stack"] = &clientcmdapi.Cluster{Server: env.KubeAPIURL(), CertificateAuthority: env.KubeCAFile()}
+	cfg.AuthInfos["chains"] = &clientcmdapi.AuthInfo{Token: tr.Status.Token}
+	cfg.Contexts["stack"] = &clientcmdapi.Context{Cluster: "stack", AuthInfo: "chains", Namespace: sys}
+	cfg.CurrentContext = "stack"
+	path := filepath.Join(t.TempDir(), "chains.kubeconfig")
+	if err := clientcmd.WriteToFile(*cfg, path); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 func (c *chainsController) alive() error {
