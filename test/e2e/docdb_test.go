@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto"
 	"encoding/base64"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -24,6 +25,7 @@ import (
 
 	"github.com/chainseal/chainseal/internal/kubetest"
 	"github.com/chainseal/chainseal/internal/stacktest"
+	"github.com/chainseal/chainseal/pkg/storage/docdb"
 )
 
 // TestDocDBStoresWhereChainsReadersLook signs a PipelineRun of the real API
@@ -42,6 +44,20 @@ func TestDocDBStoresWhereChainsReadersLook(t *testing.T) {
 	writeECKey(t, filepath.Join(secrets, "x509.pem"))
 	db := strings.ReplaceAll(f.ns, "-", "")
 	urlFile := filepath.Join(f.work, "mongo-url")
+	// Kubernetes' recommended labels: dotted keys, which FerretDB refuses
+	// as field names, in the statement's internalParameters.labels.
+	prs := kubetest.AdminTekton(t, env).TektonV1().PipelineRuns(f.ns)
+	pr, err := prs.Get(context.Background(), f.build.Name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pr.Labels == nil {
+		pr.Labels = map[string]string{}
+	}
+	pr.Labels["app.kubernetes.io/name"] = "payments-api"
+	if _, err := prs.Update(context.Background(), pr, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
 
 	sign := func(server string) (string, error) {
 		if err := os.WriteFile(urlFile, []byte(server+"\n"), 0o600); err != nil {
@@ -52,7 +68,8 @@ func TestDocDBStoresWhereChainsReadersLook(t *testing.T) {
 		cmd := exec.CommandContext(ctx, bin, append(f.signArgs(t), "--config-map", "", "--secret-dir", secrets,
 			"--config", "artifacts.pipelinerun.storage=oci,docdb",
 			"--config", "storage.docdb.url=mongo://"+db+"/attestations?id_field=name",
-			"--config", "storage.docdb.mongo-server-url-path="+urlFile)...)
+			"--config", "storage.docdb.mongo-server-url-path="+urlFile,
+			"--config", "builddefinition.buildtype=https://tekton.dev/chains/v2/slsa-tekton")...)
 		cmd.Env = append(os.Environ(), "DOCKER_CONFIG="+f.docker)
 		out, err := cmd.CombinedOutput()
 		return string(out), err
@@ -114,6 +131,29 @@ func TestDocDBStoresWhereChainsReadersLook(t *testing.T) {
 	if hex := strings.TrimPrefix(f.digest, "sha256:"); !bytes.Contains(signedOf(t, doc), []byte(hex)) {
 		t.Errorf("the signed payload does not name the image %s", hex)
 	}
+	var e struct{ Payload []byte }
+	if err := json.Unmarshal(envelope, &e); err != nil || !bytes.Equal(e.Payload, signedOf(t, doc)) {
+		t.Fatalf("Signed is not the payload the envelope signs, byte for byte (%v)", err)
+	}
+	if !bytes.Contains(signedOf(t, doc), []byte(`"app.kubernetes.io/name":"payments-api"`)) {
+		t.Errorf("the signed payload does not hold the label as the run has it")
+	}
+	labels, _ := lookup(doc["Object"], "predicate", "buildDefinition", "internalParameters", "labels").(bson.M)
+	if labels[docdb.ObjectKey("app.kubernetes.io/name")] != "payments-api" {
+		t.Errorf("Object's labels = %v, want app.kubernetes.io/name under docdb.ObjectKey", labels)
+	}
+}
+
+// lookup follows keys through nested documents.
+func lookup(v any, keys ...string) any {
+	for _, k := range keys {
+		m, ok := v.(bson.M)
+		if !ok {
+			return nil
+		}
+		v = m[k]
+	}
+	return v
 }
 
 // signedOf is the document's Signed field (bytes, as go-cloud encodes []byte).

@@ -5,7 +5,8 @@
 //	{Name: "<kind>-<uid>" (pipelinerun-…, taskrun-…) or the image digest's first 12 hex,
 //	 Signed: the signed payload (bytes), Signature: base64 of the DSSE envelope JSON
 //	 (or of the raw signature of a payload signed raw), Object: the payload as a
-//	 document, Cert, Chain: keyless only (PEM)}
+//	 document (map keys with a dot or a leading $ substituted: see ObjectKey),
+//	 Cert, Chain: keyless only (PEM)}
 //
 // URLs: mongo://<database>/<collection>?id_field=name (MongoDB, or a server
 // of its wire protocol; the server's address from storage.docdb.mongo-server-url-path,
@@ -150,7 +151,7 @@ func DocumentsOf(batch storage.Batch) ([]SignedDocument, error) {
 		}
 		out = append(out, SignedDocument{
 			Signed: payload, Signature: base64.StdEncoding.EncodeToString(sig),
-			Cert: string(cert), Chain: string(chain), Object: obj, Name: name,
+			Cert: string(cert), Chain: string(chain), Object: objectOf(obj), Name: name,
 		})
 		return nil
 	}
@@ -189,4 +190,38 @@ func (b *Backend) Store(ctx context.Context, batch storage.Batch) (storage.Recei
 		r.Locations = append(r.Locations, b.url+" "+docs[i].Name)
 	}
 	return r, nil
+}
+
+// ObjectKey is a key of the payload as Object holds it. MongoDB's wire
+// protocol servers refuse a field name with a dot or a leading $ (FerretDB
+// always; MongoDB before 5.0, and its drivers in updates), and a payload's
+// maps have such keys: Kubernetes labels and annotations
+// (app.kubernetes.io/name, tekton.dev/pipeline) in a statement's
+// internalParameters or invocation.environment. Object takes MongoDB's
+// documented substitutes, the full-width U+FF0E for each dot and U+FF04 for
+// a leading $; Signed keeps the payload byte for byte.
+func ObjectKey(k string) string {
+	if strings.HasPrefix(k, "$") {
+		k = "\uff04" + k[1:]
+	}
+	return strings.ReplaceAll(k, ".", "\uff0e")
+}
+
+// objectOf is v with every map key replaced by its ObjectKey.
+func objectOf(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(v))
+		for k, e := range v {
+			out[ObjectKey(k)] = objectOf(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(v))
+		for i, e := range v {
+			out[i] = objectOf(e)
+		}
+		return out
+	}
+	return v
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/sigstore/sigstore/pkg/signature"
 	sigdsse "github.com/sigstore/sigstore/pkg/signature/dsse"
 	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/bson/primitive"
 	"go.mongodb.org/mongo-driver/mongo"
 	"go.mongodb.org/mongo-driver/mongo/options"
 
@@ -97,5 +98,68 @@ func TestStoreOneDocumentPerRecordReadByTheMongoDriver(t *testing.T) {
 	}
 	if obj, ok := doc["Object"].(bson.M); !ok || obj["_type"] != "https://in-toto.io/Statement/v1" {
 		t.Errorf("Object = %#v, want the statement as a document", doc["Object"])
+	}
+}
+
+// A statement with map keys holding dots (Kubernetes labels such as
+// app.kubernetes.io/name, in internalParameters.labels) is stored in
+// FerretDB, which refuses dotted field names: the document's Signed and
+// Signature are the signed bytes untouched, and the MongoDB driver finds
+// the labels in Object under Chains' field names.
+func TestStoreStatementWithDottedKeys(t *testing.T) {
+	env := stacktest.Load(t)
+	server := env.Must(t, "DOCDB_MONGO_URL")
+	db := "chainsealdots"
+	var cfg config.Config
+	cfg.DocDB.URL = "mongo://" + db + "/attestations?id_field=name"
+	cfg.DocDB.MongoServerURL = server
+	ctx := context.Background()
+	b, err := Open(ctx, cfg, func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sv, err := signature.LoadECDSASignerVerifier(key, crypto.SHA256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload := []byte(`{"_type":"https://in-toto.io/Statement/v1","subject":[{"name":"api","digest":{"sha256":"` + strings.Repeat("ab", 32) + `"}}],` +
+		`"predicateType":"https://slsa.dev/provenance/v1","predicate":{"buildDefinition":{"internalParameters":{"labels":` +
+		`{"app.kubernetes.io/name":"api","tekton.dev/pipeline":"release"}}}}}`)
+	envelope, err := sigdsse.WrapSigner(sv, "application/vnd.in-toto+json").SignMessage(bytes.NewReader(payload))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr := storage.Object{Kind: "PipelineRun", Namespace: "payments", Name: "release-dots", UID: "d0751-1"}
+	if _, err := b.Store(ctx, storage.Batch{Attestations: []storage.Attestation{{Object: pr, Payload: payload, Envelope: envelope}}}); err != nil {
+		t.Fatalf("storing a statement whose labels have dotted keys: %v", err)
+	}
+	client, err := mongo.Connect(ctx, options.Client().ApplyURI(server))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Disconnect(ctx)
+	var doc bson.M
+	if err := client.Database(db).Collection("attestations").FindOne(ctx, bson.D{{Key: "_id", Value: "pipelinerun-d0751-1"}}).Decode(&doc); err != nil {
+		t.Fatal(err)
+	}
+	signed, _ := doc["Signed"].(primitive.Binary)
+	if !bytes.Equal(signed.Data, payload) {
+		t.Fatalf("Signed is not the signed payload byte for byte")
+	}
+	raw, err := base64.StdEncoding.DecodeString(doc["Signature"].(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sigdsse.WrapVerifier(sv).VerifySignature(bytes.NewReader(raw), nil); err != nil {
+		t.Fatalf("the envelope does not verify: %v", err)
+	}
+	labels := doc["Object"].(bson.M)["predicate"].(bson.M)["buildDefinition"].(bson.M)["internalParameters"].(bson.M)["labels"].(bson.M)
+	if labels[ObjectKey("app.kubernetes.io/name")] != "api" {
+		t.Fatalf("Object's labels = %v", labels)
 	}
 }
