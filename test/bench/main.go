@@ -55,6 +55,11 @@ func run(args []string) error {
 	if r.Startup, err = b.startup(ctx, 10); err != nil {
 		return err
 	}
+	if o.ChainsFormat != "" {
+		if r.FromFiles, err = b.fromFiles(ctx, 1000, 5); err != nil {
+			return err
+		}
+	}
 	for _, w := range o.workloads() {
 		wr, err := b.runWorkload(ctx, w)
 		if err != nil {

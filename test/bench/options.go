@@ -13,12 +13,14 @@ type Options struct {
 	Chainseal string // the chainseal binary
 	Floor     string // the floor binary (cmd/floor)
 	Chains    string // the Tekton Chains controller binary
-	RBAC      string // tasks/rbac.yaml
-	Out       string // docs/benchmarks
-	Work      string // scratch directory ("" = a temp dir)
-	Versions  string // name=version,... for the report
-	From      string // results.json to write the report from, measuring nothing
-	Tekton    string // BenchmarkTektonVsChains' JSON (test/e2e), for the real-Tekton section
+	// ChainsFormat: Chains' formatter on files (test/compat's cmd/chainsformat)
+	ChainsFormat string
+	RBAC         string // tasks/rbac.yaml
+	Out          string // docs/benchmarks
+	Work         string // scratch directory ("" = a temp dir)
+	Versions     string // name=version,... for the report
+	From         string // results.json to write the report from, measuring nothing
+	Tekton       string // BenchmarkTektonVsChains' JSON (test/e2e), for the real-Tekton section
 
 	Tasks      int           // TaskRuns per PipelineRun (workloads single and burst)
 	SingleReps int           // sequential single runs
@@ -42,6 +44,7 @@ func parseOptions(args []string) (Options, error) {
 	fs.StringVar(&o.Chainseal, "chainseal", "", "chainseal binary (required)")
 	fs.StringVar(&o.Floor, "floor", "", "floor binary, built from ./cmd/floor (required)")
 	fs.StringVar(&o.Chains, "chains", "", "Tekton Chains controller binary (required)")
+	fs.StringVar(&o.ChainsFormat, "chains-format", "", "Chains' formatter on files (test/compat's cmd/chainsformat); without it, the from-files figure is not measured")
 	fs.StringVar(&o.RBAC, "rbac", "", "chainseal's tasks/rbac.yaml (required)")
 	fs.StringVar(&o.Out, "out", "", "output directory for README.md, results.json and the plots (required)")
 	fs.StringVar(&o.Work, "work", "", "scratch directory (default: a new temp dir, removed at the end)")

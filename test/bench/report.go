@@ -76,6 +76,24 @@ func writeReport(dir string, r *Results, plots []string) error {
 	if r.Tekton != nil {
 		writeTekton(&w, r.Tekton)
 	}
+	if f := r.FromFiles; f != nil {
+		p("### %d TaskRuns read from files: `chainseal sign --dry-run --from-file` against Chains' formatter", f.TaskRuns)
+		p("")
+		p("| | wall | CPU | peak RSS |")
+		p("|---|---:|---:|---:|")
+		for _, side := range []string{SideChainseal, SideChains} {
+			s := f.Sides[side]
+			var rss []float64
+			for _, v := range s.RSS {
+				rss = append(rss, float64(v)/mib)
+			}
+			p("| %s | %.0f ms | %.2f s | %.0f MiB |", map[string]string{SideChainseal: "`chainseal sign --dry-run`", SideChains: "Chains' formatter (test/compat cmd/chainsformat)"}[side], fmedian(s.Wall), fmedian(s.CPU), fmedian(rss))
+		}
+		p("")
+		p("Medians of %d processes each, one at a time; the same YAML files (provenancetest.Big, one object per file); slsa/v2alpha4 with deep inspection on both.", len(f.Sides[SideChainseal].CPU))
+		p("")
+	}
+	writeTargets(&w, r)
 	writeStages(&w, r)
 	if len(plots) > 0 {
 		p("## Plots")

@@ -81,6 +81,9 @@ type WorkloadResult struct {
 	// Tekton: the same Pipeline on real Tekton, chainseal as its finally
 	// task against the Chains controller (test/e2e BenchmarkTektonVsChains).
 	Tekton *TektonResults `json:",omitempty"`
+	// FromFiles: 1,000 TaskRuns from files, chainseal --dry-run against
+	// Chains' formatter.
+	FromFiles *FromFiles `json:",omitempty"`
 }
 
 // Results is the whole run, as written to results.json.
@@ -98,4 +101,7 @@ type Results struct {
 	// Tekton: the same Pipeline on real Tekton, chainseal as its finally
 	// task against the Chains controller (test/e2e BenchmarkTektonVsChains).
 	Tekton *TektonResults `json:",omitempty"`
+	// FromFiles: 1,000 TaskRuns from files, chainseal --dry-run against
+	// Chains' formatter.
+	FromFiles *FromFiles `json:",omitempty"`
 }
