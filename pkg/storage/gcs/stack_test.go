@@ -17,7 +17,8 @@ import (
 	"github.com/chainseal/chainseal/pkg/storage"
 )
 
-// On the stack's GCS server (fake-gcs-server) through Google's client: a
+// On the stack's GCS server (fake-gcs-server), read back through Google's
+// cloud.google.com/go/storage client: a
 // keyless record has .cert and .chain; a re-run signed with a key replaces
 // the record and removes them (no certificate beside a signature it did not
 // make); image signatures go under the image's digest; storing twice leaves
@@ -35,7 +36,11 @@ func TestStoreReplacesARecordWhole(t *testing.T) {
 	if err := client.Bucket(bucket).Create(ctx, "chainseal-stack", nil); err != nil {
 		t.Fatal(err)
 	}
-	b := New(client, bucket)
+	svc, err := NewService(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := New(svc, bucket)
 	pr := storage.Object{Kind: "PipelineRun", Namespace: "payments", Name: "release-7q2xk", UID: "0b1c"}
 	hex := strings.Repeat("ab", 32)
 	keyless := storage.Batch{

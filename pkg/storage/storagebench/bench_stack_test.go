@@ -166,7 +166,11 @@ func BenchmarkStore(b *testing.B) {
 		if err := c.Bucket(bucket).Create(ctx, "chainseal-stack", nil); err != nil && !strings.Contains(err.Error(), "409") {
 			b.Fatal(err)
 		}
-		measure(b, r, gcs.New(c, bucket), bt, func() { c.Close() })
+		svc, err := gcs.NewService(ctx, option.WithEndpoint("http://"+r.addr+"/storage/v1/"), option.WithoutAuthentication())
+		if err != nil {
+			b.Fatal(err)
+		}
+		measure(b, r, gcs.New(svc, bucket), bt, func() { c.Close() })
 	})
 	b.Run("docdb", func(b *testing.B) {
 		r := newRelay(b, strings.TrimSuffix(strings.TrimPrefix(env.Must(b, "DOCDB_MONGO_URL"), "mongodb://"), "/"))
