@@ -26,6 +26,7 @@ import (
 
 	// Storage backends register themselves by their chains-config names.
 	_ "github.com/chainseal/chainseal/pkg/storage/annotations"
+	_ "github.com/chainseal/chainseal/pkg/storage/archivista"
 	_ "github.com/chainseal/chainseal/pkg/storage/docdb"
 	_ "github.com/chainseal/chainseal/pkg/storage/file"
 	_ "github.com/chainseal/chainseal/pkg/storage/gcs"

@@ -108,6 +108,29 @@ func (e *Env) TektonController(t testing.TB, ns string) {
 	})
 }
 
+// Start starts the stack's on-demand services (the ondemand rows of
+// test/stack/components.sh: servers only some tests need) unless they run
+// already, and reads the env file again for what they publish. They run
+// until test/stack/down; a test only asks for them. It must run inside the
+// stack's network namespace, as stack tests do.
+func (e *Env) Start(t testing.TB, services ...string) {
+	t.Helper()
+	root, err := repoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(filepath.Join(root, "test", "stack", "up"), append([]string{"--start"}, services...)...)
+	cmd.Env = append(os.Environ(), "CHAINSEAL_STACK_STATE="+e.vals["STACK_STATE_DIR"])
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("starting %s in the stack: %v\n%s", strings.Join(services, ", "), err, tail(string(out), 30))
+	}
+	n, err := readEnv(e.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.vals = n.vals
+}
+
 // StartTektonController is TektonController for programs (the demo): it
 // starts the controller for namespace ns with its log going to logw, waits
 // until it reconciles ns (at most 3 minutes), and returns the function that
@@ -191,6 +214,10 @@ func Read() (*Env, error) {
 		}
 		path = filepath.Join(root, ".stack", "env")
 	}
+	return readEnv(path)
+}
+
+func readEnv(path string) (*Env, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading the stack env file: %w", err)

@@ -6,6 +6,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"sort"
 	"strconv"
@@ -41,7 +42,8 @@ type Config struct {
 	Grafeas struct {
 		ProjectID, NoteID, NoteHint, Endpoint string
 	}
-	File struct{ Dir string }
+	Archivista struct{ URL string }
+	File       struct{ Dir string }
 
 	KMS struct {
 		Ref, AuthAddress, AuthToken, AuthTokenPath string
@@ -190,18 +192,39 @@ func (c Config) validate() error {
 		if slices.Contains(a.a.Storage, StorageDocDB) && c.DocDB.URL == "" {
 			errs = append(errs, fmt.Errorf("config key %q names %q but %q is empty: set it to a gocloud docstore URL such as mongo://db/collection", a.key, StorageDocDB, KeyDocDBURL))
 		}
+		if slices.Contains(a.a.Storage, StorageArchivista) && c.Archivista.URL == "" {
+			errs = append(errs, fmt.Errorf("config key %q names %q but %q is empty: set it to the Archivista server's URL, e.g. https://archivista.example.com", a.key, StorageArchivista, KeyArchivistaURL))
+		}
 		if slices.Contains(a.a.Storage, StorageGrafeas) && c.Grafeas.ProjectID == "" {
 			errs = append(errs, fmt.Errorf("config key %q names %q but %q is empty: set it to the Grafeas project", a.key, StorageGrafeas, KeyGrafeasProjectID))
 		}
 	}
+	if c.OCI.Enabled() && slices.Contains(c.OCI.Storage, StorageArchivista) {
+		errs = append(errs, fmt.Errorf("config key %q names %q, which stores DSSE envelopes only, and image signatures are simplesigning payloads signed raw (Chains fails storing them there too): use %s", KeyOCIStorage, StorageArchivista, StorageOCI))
+	}
 	return errors.Join(errs...)
 }
+
+// archivistaURL is storage.archivista.url: the server's base URL, http or
+// https, with a host and nothing after the path.
+var archivistaURL = field{func(c *Config, v string) error {
+	if v != "" {
+		u, err := url.Parse(v)
+		switch {
+		case err == nil && u.User != nil:
+			return errors.New("the URL holds credentials: Archivista takes none in its URL; remove them")
+		case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "":
+			return errors.New("not the http(s) URL of an Archivista server: use e.g. https://archivista.example.com")
+		}
+	}
+	c.Archivista.URL = strings.TrimRight(v, "/")
+	return nil
+}}
 
 // chainsOnly are Tekton Chains' chains-config keys chainseal does not read,
 // with why and what to do: a Chains config copied as-is is refused with a
 // reason, not as an unknown key.
 var chainsOnly = map[string]string{
-	"storage.archivista.url":                 "Chains' archivista backend is not built into this chainseal: remove the key (and archivista from artifacts.*.storage)",
 	"storage.pubsub.provider":                "Chains' experimental pubsub (Kafka) backend is not built into this chainseal: remove the storage.pubsub.* keys (and kafka from artifacts.*.storage)",
 	"storage.pubsub.topic":                   "Chains' experimental pubsub (Kafka) backend is not built into this chainseal: remove the storage.pubsub.* keys (and kafka from artifacts.*.storage)",
 	"storage.pubsub.kafka.bootstrap.servers": "Chains' experimental pubsub (Kafka) backend is not built into this chainseal: remove the storage.pubsub.* keys (and kafka from artifacts.*.storage)",
@@ -304,10 +327,10 @@ func Storages() []string { return slices.Clone(storages) }
 var (
 	provenanceFormats = []string{FormatInToto, FormatSLSAv02, FormatSLSAv2alpha3, FormatSLSAv2alpha4, FormatTekton}
 	signers           = []string{SignerX509, SignerKMS, SignerPGP, SignerNone}
-	storages          = []string{StorageTekton, StorageOCI, StorageFile, StorageGCS, StorageDocDB, StorageGrafeas}
+	storages          = []string{StorageTekton, StorageOCI, StorageFile, StorageGCS, StorageDocDB, StorageGrafeas, StorageArchivista}
 	// chainsOnlyStorages are Tekton Chains' backends chainseal does not
 	// build (yet): refused with a message that says so.
-	chainsOnlyStorages = []string{"pubsub", "kafka", "archivista"}
+	chainsOnlyStorages = []string{"pubsub", "kafka"}
 )
 
 // fields is the one table of accepted keys.
@@ -336,6 +359,7 @@ var fields = map[string]field{
 	KeyGrafeasNoteHint:         str(func(c *Config) *string { return &c.Grafeas.NoteHint }),
 	KeyGrafeasEndpoint:         str(func(c *Config) *string { return &c.Grafeas.Endpoint }),
 	KeyFileDir:                 str(func(c *Config) *string { return &c.File.Dir }),
+	KeyArchivistaURL:           archivistaURL,
 
 	KeyKMSRef:                     str(func(c *Config) *string { return &c.KMS.Ref }),
 	KeyKMSAuthAddress:             str(func(c *Config) *string { return &c.KMS.AuthAddress }),

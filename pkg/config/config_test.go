@@ -50,20 +50,27 @@ func TestBadValuesNameTheKeyAndTheFix(t *testing.T) {
 		in   map[string]string
 		want []string
 	}{
-		"unknown format":              {map[string]string{KeyPipelineRunFormat: "slsa/v9"}, []string{KeyPipelineRunFormat, "slsa/v2alpha4"}},
-		"unknown storage":             {map[string]string{KeyPipelineRunStorage: "oci,s3"}, []string{KeyPipelineRunStorage, `"s3"`, "oci, file"}},
-		"chains backend not built in": {map[string]string{KeyTaskRunStorage: "tekton,archivista"}, []string{KeyTaskRunStorage, `"archivista"`, "not built into chainseal", "tekton, oci, file"}},
-		"not a boolean":               {map[string]string{KeyPipelineRunDeepInspection: "yes"}, []string{KeyPipelineRunDeepInspection, "true or false"}},
-		"typo in a key":               {map[string]string{"artifacts.pipelinerun.formt": "in-toto"}, []string{"artifacts.pipelinerun.formt", KeyPipelineRunFormat}},
-		"kms without ref":             {map[string]string{KeyPipelineRunSigner: "kms"}, []string{KeyKMSRef}},
-		"file without dir":            {map[string]string{KeyPipelineRunStorage: "file"}, []string{KeyFileDir}},
-		"two problems":                {map[string]string{KeyPipelineRunSigner: "gpg", KeyTransparencyEnabled: "maybe"}, []string{KeyPipelineRunSigner, KeyTransparencyEnabled}},
+		"unknown format":                 {map[string]string{KeyPipelineRunFormat: "slsa/v9"}, []string{KeyPipelineRunFormat, "slsa/v2alpha4"}},
+		"unknown storage":                {map[string]string{KeyPipelineRunStorage: "oci,s3"}, []string{KeyPipelineRunStorage, `"s3"`, "oci, file"}},
+		"chains backend not built in":    {map[string]string{KeyTaskRunStorage: "tekton,pubsub"}, []string{KeyTaskRunStorage, `"pubsub"`, "not built into chainseal", "tekton, oci, file"}},
+		"archivista without url":         {map[string]string{KeyPipelineRunStorage: "archivista"}, []string{KeyPipelineRunStorage, KeyArchivistaURL}},
+		"archivista url not http":        {map[string]string{KeyArchivistaURL: "grpc://archivista:8082"}, []string{KeyArchivistaURL, "https://"}},
+		"archivista url credentials":     {map[string]string{KeyArchivistaURL: "https://u:hunter2@archivista"}, []string{KeyArchivistaURL, "credentials"}},
+		"image signatures in archivista": {map[string]string{KeyOCIStorage: "oci,archivista", KeyArchivistaURL: "http://127.0.0.1:8082"}, []string{KeyOCIStorage, "simplesigning", "use oci"}},
+		"not a boolean":                  {map[string]string{KeyPipelineRunDeepInspection: "yes"}, []string{KeyPipelineRunDeepInspection, "true or false"}},
+		"typo in a key":                  {map[string]string{"artifacts.pipelinerun.formt": "in-toto"}, []string{"artifacts.pipelinerun.formt", KeyPipelineRunFormat}},
+		"kms without ref":                {map[string]string{KeyPipelineRunSigner: "kms"}, []string{KeyKMSRef}},
+		"file without dir":               {map[string]string{KeyPipelineRunStorage: "file"}, []string{KeyFileDir}},
+		"two problems":                   {map[string]string{KeyPipelineRunSigner: "gpg", KeyTransparencyEnabled: "maybe"}, []string{KeyPipelineRunSigner, KeyTransparencyEnabled}},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			_, err := Parse(tc.in)
 			if err == nil {
 				t.Fatal("accepted")
+			}
+			if strings.Contains(err.Error(), "hunter2") {
+				t.Errorf("the error shows a password: %v", err)
 			}
 			for _, w := range tc.want {
 				if !strings.Contains(err.Error(), w) {

@@ -28,6 +28,9 @@ const (
 	KeyDocDBMongoServerURLDir  = "storage.docdb.mongo-server-url-dir"
 	KeyDocDBMongoServerURLPath = "storage.docdb.mongo-server-url-path"
 
+	// The Archivista server (in-toto): its base URL, as Chains.
+	KeyArchivistaURL = "storage.archivista.url"
+
 	KeyGrafeasProjectID = "storage.grafeas.projectid"
 	KeyGrafeasNoteID    = "storage.grafeas.noteid"
 	KeyGrafeasNoteHint  = "storage.grafeas.notehint"
@@ -124,6 +127,8 @@ const (
 	StorageDocDB   = "docdb"
 	StorageGrafeas = "grafeas"
 	StorageFile    = "file"
+	// StorageArchivista stores DSSE envelopes in an in-toto Archivista server.
+	StorageArchivista = "archivista"
 )
 
 // Build types for SLSA v1.0 (builddefinition.buildtype).

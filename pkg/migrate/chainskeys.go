@@ -10,7 +10,6 @@ import (
 // Chains' names for the chains-config keys it shares; the keys it lacks are
 // named here only.
 const (
-	chainsStorageArchivistaURL     = "storage.archivista.url"
 	chainsPubSubProvider           = "storage.pubsub.provider"
 	chainsPubSubTopic              = "storage.pubsub.topic"
 	chainsPubSubKafkaBootstrap     = "storage.pubsub.kafka.bootstrap.servers"
@@ -50,7 +49,7 @@ var chainsKeys = []string{
 	config.KeyDocDBMongoServerURL,
 	config.KeyDocDBMongoServerURLDir,
 	config.KeyDocDBMongoServerURLPath,
-	chainsStorageArchivistaURL,
+	config.KeyArchivistaURL,
 	config.KeyGrafeasProjectID,
 	config.KeyGrafeasNoteID,
 	config.KeyGrafeasNoteHint,

@@ -291,7 +291,7 @@ var rules = map[string]rule{
 		"a directory in the Chains controller's pod: mount the Secret holding MONGO_SERVER_URL there in the chainseal Task"),
 	config.KeyDocDBMongoServerURLPath: backendKey(config.StorageDocDB,
 		"a file in the Chains controller's pod: mount the Secret holding the URL there in the chainseal Task"),
-	chainsStorageArchivistaURL: dropped("chainseal has no archivista backend"),
+	config.KeyArchivistaURL:    backendKey(config.StorageArchivista, ""),
 	config.KeyGrafeasProjectID: backendKey(config.StorageGrafeas, ""),
 	config.KeyGrafeasNoteID:    backendKey(config.StorageGrafeas, ""),
 	config.KeyGrafeasNoteHint:  backendKey(config.StorageGrafeas, ""),

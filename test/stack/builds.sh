@@ -66,6 +66,13 @@ build_grafeas() {
   (cd "$STACK_DIR/tools/grafeas" && go build -trimpath -ldflags '-s -w' -o "$1/grafeas-server" .)
 }
 
+# Archivista (in-toto): the attestation store of storage backend archivista,
+# from our tools module (go install cannot: the proxy refuses the module's
+# version list, which it reads for deprecations).
+build_archivista() {
+  (cd "$STACK_DIR/tools/archivista" && go build -trimpath -ldflags '-s -w' -o "$1/archivista" github.com/in-toto/archivista/cmd/archivista)
+}
+
 # kube and etcd build from our tools module (k8s.io/kubernetes replaces its
 # staging modules, so `go install` cannot build it). The -X flags make the
 # binaries report their version instead of v0.0.0-master.

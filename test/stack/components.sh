@@ -30,6 +30,7 @@ build  tkn       v0.46.0    tkn                                                 
 build  fakegcs   v1.56.1    fake-gcs-server                                                               -      stack
 build  ferretdb  v1.24.0    ferretdb                                                                      -      stack
 build  grafeas   v0.2.3-1   grafeas-server                                                                -      stack
+build  archivista v0.11.1   archivista                                                                    -      stack
 build  chains    v0.26.0    controller                                                                    -      bench
 
 # Debian packages (the apt build): servers we run privately, the node's
@@ -45,7 +46,9 @@ APT_PACKAGES="curl docker-registry mariadb-server redis-server openssl gnupg ca-
 # start in parallel. `ports`: variables up sets to free ports before any
 # start (NAME:2 = two consecutive ports). down stops the services in the
 # reverse order of this table, each with its signal, then kills it after the
-# grace period (seconds).
+# grace period (seconds). An `ondemand` service is one up does not start: a
+# test that needs it starts it (test/stack/up --start NAME; stacktest's
+# Env.Start), and down stops it like the others.
 #
 #        name                     needs                                   ports                                          stop
 step     certs                    -                                       -
@@ -78,3 +81,4 @@ step     node-ready               "kubelet kube-scheduler kube-controller-manage
 service  fakegcs                  -                                       GCS_PORT                                       TERM:5
 service  ferretdb                 -                                       FERRETDB_PORT:2                                TERM:10
 service  grafeas                  -                                       GRAFEAS_PORT                                   TERM:5
+ondemand archivista               mariadb                                 ARCHIVISTA_PORT:2                              KILL:2

@@ -30,7 +30,7 @@ pid_alive() {
 # ---------- the component table (components.sh) ----------
 BUILDS=() UNITS=()
 declare -A BUILD_VERSION=() BUILD_FILES=() BUILD_AFTER=() BUILD_FOR=()
-declare -A UNIT_KIND=() UNIT_NEEDS=() UNIT_PORTS=() UNIT_STOP=()
+declare -A UNIT_KIND=() UNIT_NEEDS=() UNIT_PORTS=() UNIT_STOP=() UNIT_ONDEMAND=()
 dash() { [ "$1" = - ] && echo "" || echo "$1"; }
 # build NAME VERSION FILES AFTER FOR: one row of the builds table. Also sets
 # <NAME>_VERSION (e.g. KUBE_VERSION) for scripts that report versions.
@@ -42,6 +42,10 @@ build() {
 # service NAME NEEDS PORTS STOP / step NAME NEEDS PORTS: rows of the services table.
 service() { UNITS+=("$1"); UNIT_KIND[$1]=service UNIT_NEEDS[$1]=$(dash "$2") UNIT_PORTS[$1]=$(dash "$3") UNIT_STOP[$1]=$4; }
 step() { UNITS+=("$1"); UNIT_KIND[$1]=step UNIT_NEEDS[$1]=$(dash "$2") UNIT_PORTS[$1]=$(dash "$3"); }
+# ondemand NAME NEEDS PORTS STOP: a service that up does not start; a test
+# that needs it starts it with `test/stack/up --start NAME` (stacktest's
+# Env.Start), once, into the running stack. down stops it as any service.
+ondemand() { service "$@"; UNIT_ONDEMAND[$1]=1; }
 . "$STACK_DIR/components.sh"
 
 # bin NAME: the cache directory of build NAME at its version.

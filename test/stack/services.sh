@@ -732,3 +732,34 @@ start_grafeas() {
   publish GRAFEAS_ENDPOINT "127.0.0.1:$GRAFEAS_PORT"
 }
 ready_grafeas() { tcp_open 127.0.0.1 "$GRAFEAS_PORT"; }
+
+# ---------- on-demand services (started by the tests that need them) ----------
+# in-toto Archivista (storage backend archivista) on a database of its own in
+# the stack's MariaDB, whose schema it creates at start (ent's migration; its
+# atlas migration files conflict with that on MariaDB); envelopes kept as
+# files in $DATA/archivista, whose own file server takes the next port. A
+# start begins from an empty database. It does not exit on SIGTERM (it waits
+# for that file server, which never stops): down kills it.
+start_archivista() {
+  local password; password=$(rand_secret)
+  mariadb --no-defaults --socket="$DATA/mysql/mysql.sock" -uroot <<EOSQL
+DROP DATABASE IF EXISTS archivista;
+CREATE DATABASE archivista;
+CREATE USER IF NOT EXISTS 'archivista'@'127.0.0.1';
+ALTER USER 'archivista'@'127.0.0.1' IDENTIFIED BY '$password';
+GRANT ALL ON archivista.* TO 'archivista'@'127.0.0.1';
+EOSQL
+  rm -rf "$DATA/archivista" && mkdir -p "$DATA/archivista"
+  spawn archivista env ARCHIVISTA_LISTEN_ON="tcp://127.0.0.1:$ARCHIVISTA_PORT" \
+    ARCHIVISTA_SQL_STORE_BACKEND=MYSQL \
+    ARCHIVISTA_SQL_STORE_CONNECTION_STRING="archivista:$password@tcp(127.0.0.1:$MYSQL_PORT)/archivista" \
+    ARCHIVISTA_STORAGE_BACKEND=FILE ARCHIVISTA_FILE_DIR="$DATA/archivista/" \
+    ARCHIVISTA_FILE_SERVE_ON="127.0.0.1:$((ARCHIVISTA_PORT + 1))" \
+    ARCHIVISTA_ENABLE_SPIFFE=false ARCHIVISTA_GRAPHQL_WEB_CLIENT_ENABLE=false ARCHIVISTA_LOG_LEVEL=WARN \
+    "$(bin archivista)/archivista"
+  publish ARCHIVISTA_URL "http://127.0.0.1:$ARCHIVISTA_PORT"
+}
+ready_archivista() {
+  curl -sf -m 5 -o /dev/null -H 'Content-Type: application/json' \
+    -d '{"query":"{ dsses(first: 1) { totalCount } }"}' "http://127.0.0.1:$ARCHIVISTA_PORT/query"
+}
