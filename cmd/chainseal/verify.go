@@ -50,6 +50,7 @@ type verifyOptions struct {
 	timeout        time.Duration
 	identity       signing.Identity
 	ignoreSCT      bool
+	src            sourceOptions
 }
 
 // defaultVerifyTimeout bounds a whole verification: a deploy gate must
@@ -59,7 +60,7 @@ const defaultVerifyTimeout = 2 * time.Minute
 func newVerifyCommand() *cobra.Command {
 	o := &verifyOptions{}
 	cmd := &cobra.Command{
-		Use:   "verify IMAGE[@DIGEST]",
+		Use:   "verify IMAGE[@DIGEST] | ARTIFACT@ALG:HEX",
 		Short: "Verify the provenance chainseal stored for an image",
 		Long: `Verify an image's provenance the way a deploy gate would: find the
 attestations chainseal stored (the cosign .att tag and Sigstore bundles among
@@ -70,6 +71,11 @@ integrated the entry and name --certificate-identity and
 --certificate-oidc-issuer), the Rekor entry (inclusion proof, checkpoint and
 signed entry timestamp against the log's key), that the image digest is a
 subject, and every policy flag given. A tag is resolved to its digest first.
+
+With --from-gcs, --from-docdb or --from-grafeas the attestations come from
+those storage backends instead of the registry, and the argument is any
+artifact by digest, ARTIFACT@ALG:HEX (a file, a package, an image), as it is
+a subject of the statement; the same checks are made.
 
 Exit codes: 0 every requested check passed for at least one attestation;
 1 verification failed; 2 bad usage; 3 could not verify (no attestation, a
@@ -115,6 +121,7 @@ not parse).`,
 	f.BoolVar(&o.req.AllTasksSucceeded, "require-all-tasks-succeeded", false, "require every TaskRun the provenance covers to have succeeded")
 	f.StringArrayVar(&o.req.Hermetic, "require-hermetic", nil, "require a pipeline task (repeatable, or all) to have run in Tekton's hermetic execution mode")
 	f.StringVar(&o.policy, "policy", "", "Rego policy file over the in-toto statement (package signature, rule allow; as cosign verify-attestation --policy)")
+	o.src.addFlags(f)
 	f.DurationVar(&o.timeout, "timeout", defaultVerifyTimeout, "give up after this long, reading the key, the registry and the log included (exit 3); each request to a registry or log is also bounded (30s)")
 	return cmd
 }
@@ -141,6 +148,9 @@ func (o *verifyOptions) run(ctx context.Context, stdout io.Writer, image string)
 	}
 	if o.saveBundle != "" && (o.offline || o.ignoreTlog) {
 		return usageError{errors.New("--save-bundle needs an online verification with the transparency log (no --offline, no --insecure-ignore-tlog)")}
+	}
+	if err := o.checkSourceFlags(); err != nil {
+		return usageError{err}
 	}
 	if o.timeout <= 0 {
 		return usageError{fmt.Errorf("--timeout %s: give a positive duration (e.g. 2m)", o.timeout)}
@@ -185,6 +195,7 @@ func (o *verifyOptions) run(ctx context.Context, stdout io.Writer, image string)
 const verifyGrace = 2 * time.Second
 
 func (o *verifyOptions) verify(ctx context.Context, stdout io.Writer, image string) error {
+	defer o.src.close()
 	opts, key, err := o.verifierOptions(ctx)
 	if err != nil {
 		return o.report(stdout, &verify.Report{Image: image, Outcome: verify.Inconclusive, Error: err.Error()}, err)
@@ -246,6 +257,13 @@ func (o *verifyOptions) verifierOptions(ctx context.Context) ([]verify.Option, *
 	}
 	if o.noReferrers {
 		opts = append(opts, verify.WithoutReferrers())
+	}
+	if o.src.any() {
+		srcs, err := o.src.sources(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		opts = append(opts, verify.WithSources(srcs...))
 	}
 	if o.policy != "" {
 		p, err := verify.LoadRegoPolicy(ctx, o.policy)

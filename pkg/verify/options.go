@@ -30,6 +30,7 @@ type options struct {
 	identity     signing.Identity
 	trust        *signing.TrustRoot
 	ignoreSCT    bool
+	sources      []Source
 }
 
 func defaultOptions() options {

@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-
-	"github.com/google/go-containerregistry/pkg/name"
 )
 
 // CheckProducer: the image was named a subject only by tasks Tekton
@@ -32,7 +30,7 @@ type producerRecord struct {
 // task Tekton resolved from a reference under one of the trusted prefixes
 // (a bundle repository, a git URL), as Tekton's controller recorded it.
 // A task's name is not enough: the PipelineRun's author chooses it.
-func (r Requirements) checkProducer(st *statement, d name.Digest) Check {
+func (r Requirements) checkProducer(st *statement, d Artifact) Check {
 	p := st.prov
 	if !p.known {
 		return fail(CheckProducer, fmt.Sprintf("predicateType %s is not SLSA provenance (v1 or v0.2)", st.PredicateType))

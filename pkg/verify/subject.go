@@ -3,14 +3,12 @@ package verify
 import (
 	"fmt"
 	"strings"
-
-	"github.com/google/go-containerregistry/pkg/name"
 )
 
 // checkSubject checks that the image's digest is one of the statement's
 // subjects. The name is reported, not required: the digest is the identity,
 // and the same image may be pushed under several names.
-func checkSubject(st *statement, d name.Digest) Check {
+func checkSubject(st *statement, d Artifact) Check {
 	alg, hex, _ := strings.Cut(d.DigestStr(), ":")
 	var names []string
 	for _, s := range st.Subject {

@@ -64,6 +64,9 @@ func (v *Verifier) Verify(ctx context.Context, image string) (*Report, error) {
 }
 
 func (v *Verifier) verify(ctx context.Context, rep *Report) error {
+	if len(v.o.sources) > 0 {
+		return v.verifyFromSources(ctx, rep)
+	}
 	d, resolved, err := v.digestOf(ctx, rep.Image)
 	if err != nil {
 		return err
@@ -147,7 +150,7 @@ func (v *Verifier) places(d name.Digest) []string {
 // check runs every check on one attestation. Checks after a failed
 // signature are skipped, the transparency log's too (nothing is asked of
 // the network): an unverified payload says nothing.
-func (v *Verifier) check(ctx context.Context, d name.Digest, ev *evidence) Attestation {
+func (v *Verifier) check(ctx context.Context, d Artifact, ev *evidence) Attestation {
 	a := Attestation{Source: ev.source, PredicateType: ev.predicateType, ev: ev}
 	names := []string{CheckTransparency}
 	if v.key == nil {

@@ -385,3 +385,16 @@ func TestVerifyGivesUpOnALogThatNeverAnswers(t *testing.T) {
 		t.Fatalf("outcome %s, transparency-log %+v; want could not verify, the log not answering", rep.Outcome, c)
 	}
 }
+
+func TestParseArtifact(t *testing.T) {
+	hex := strings.Repeat("ab", 32)
+	a, err := ParseArtifact("pkg:generic/app.tar@sha256:" + strings.ToUpper(hex))
+	if err != nil || a.DigestStr() != "sha256:"+hex || a.String() != "pkg:generic/app.tar@sha256:"+hex {
+		t.Fatalf("ParseArtifact = %v, %v", a, err)
+	}
+	for _, bad := range []string{"app.tar", "@sha256:" + hex, "app@sha256:abc", "app@" + hex, "app@sha256:" + strings.Repeat("zz", 32)} {
+		if _, err := ParseArtifact(bad); err == nil {
+			t.Errorf("ParseArtifact(%q) accepted", bad)
+		}
+	}
+}

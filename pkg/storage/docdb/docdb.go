@@ -21,6 +21,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -224,4 +225,25 @@ func objectOf(v any) any {
 		return out
 	}
 	return v
+}
+
+// Each calls fn with every document of the collection, as a map (the
+// collection's id field, such as Chains' id_field=name, need not be a
+// field of SignedDocument), for readers such as chainseal verify --from-docdb.
+func (b *Backend) Each(ctx context.Context, fn func(map[string]any) error) error {
+	it := b.coll.Query().Get(ctx)
+	defer it.Stop()
+	for {
+		d := map[string]any{}
+		err := it.Next(ctx, d)
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("docdb: reading %s: %w", b.url, err)
+		}
+		if err := fn(d); err != nil {
+			return err
+		}
+	}
 }
