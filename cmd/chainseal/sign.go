@@ -14,12 +14,11 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	tektonclient "github.com/tektoncd/pipeline/pkg/client/clientset/versioned"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/chainseal/chainseal/pkg/config"
+	"github.com/chainseal/chainseal/pkg/kubeclient"
 	"github.com/chainseal/chainseal/pkg/seal"
 	"github.com/chainseal/chainseal/pkg/sign"
 	"github.com/chainseal/chainseal/pkg/signing"
@@ -140,8 +139,9 @@ func (o *signOptions) run(ctx context.Context, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		opts.Kube = kubernetes.NewForConfigOrDie(rc)
-		opts.Tekton = tektonclient.NewForConfigOrDie(rc)
+		if opts.Kube, opts.Tekton, err = kubeclient.New(rc); err != nil {
+			return err
+		}
 	}
 
 	out, err := sign.Run(ctx, opts)

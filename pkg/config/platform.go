@@ -11,7 +11,8 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
+
+	"github.com/chainseal/chainseal/pkg/kubeclient"
 )
 
 // The platform team's settings live in one ConfigMap of the installation
@@ -225,7 +226,7 @@ func (p *Platform) Apply(tenant map[string]string, tenantSource string) (map[str
 // found, or not readable (the platform team grants each namespace's
 // chainseal ServiceAccount get on it, tasks/platform.yaml; a tenant can
 // neither create it nor take the grant away).
-func FromPlatformConfigMap(ctx context.Context, c kubernetes.Interface, ref string) (map[string]string, string, error) {
+func FromPlatformConfigMap(ctx context.Context, c kubeclient.Core, ref string) (map[string]string, string, error) {
 	ns, name, ok := strings.Cut(ref, "/")
 	if !ok || ns == "" || name == "" {
 		return nil, "", fmt.Errorf("--platform-config %q: use namespace/name, e.g. %s", ref, DefaultPlatformConfig)

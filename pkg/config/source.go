@@ -7,7 +7,8 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
+
+	"github.com/chainseal/chainseal/pkg/kubeclient"
 )
 
 // DefaultConfigMapName is the per-namespace ConfigMap chainseal reads.
@@ -16,7 +17,7 @@ const DefaultConfigMapName = "chainseal-config"
 // FromConfigMap reads the chains-config keys from a ConfigMap in the run's
 // namespace. A missing ConfigMap is not an error (defaults apply); a
 // forbidden one is, since the operator meant chainseal to read it.
-func FromConfigMap(ctx context.Context, c kubernetes.Interface, namespace, name string) (map[string]string, error) {
+func FromConfigMap(ctx context.Context, c kubeclient.Core, namespace, name string) (map[string]string, error) {
 	cm, err := c.CoreV1().ConfigMaps(namespace).Get(ctx, name, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
 		return map[string]string{}, nil

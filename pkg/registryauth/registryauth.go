@@ -19,7 +19,8 @@ import (
 	"sync"
 
 	"github.com/google/go-containerregistry/pkg/authn"
-	"k8s.io/client-go/kubernetes"
+
+	"github.com/chainseal/chainseal/pkg/kubeclient"
 )
 
 // Sources says where to look for credentials.
@@ -48,7 +49,7 @@ type source struct {
 // Keychain returns the keychain of src. kube may be nil (no API: only the
 // docker config and the cloud helpers). ctx bounds the API reads made on
 // first use when the caller resolves without a context of its own.
-func Keychain(ctx context.Context, kube kubernetes.Interface, src Sources, log *slog.Logger) authn.Keychain {
+func Keychain(ctx context.Context, kube kubeclient.Core, src Sources, log *slog.Logger) authn.Keychain {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -57,7 +58,7 @@ func Keychain(ctx context.Context, kube kubernetes.Interface, src Sources, log *
 
 type keychain struct {
 	ctx  context.Context
-	kube kubernetes.Interface
+	kube kubeclient.Core
 	src  Sources
 	log  *slog.Logger
 

@@ -9,7 +9,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
+
+	"github.com/chainseal/chainseal/pkg/kubeclient"
 )
 
 // serviceAccountKeychain is the keychain of a ServiceAccount's docker
@@ -17,7 +18,7 @@ import (
 // imagePullSecrets, then the Secrets it mounts (secrets:). A ServiceAccount
 // or Secret chainseal may not read, or that does not exist, is skipped and
 // logged by name; nil when nothing is left.
-func serviceAccountKeychain(ctx context.Context, kube kubernetes.Interface, ns, name string, log *slog.Logger) authn.Keychain {
+func serviceAccountKeychain(ctx context.Context, kube kubeclient.Core, ns, name string, log *slog.Logger) authn.Keychain {
 	sa, err := kube.CoreV1().ServiceAccounts(ns).Get(ctx, name, metav1.GetOptions{})
 	if err != nil {
 		log.Info("registry credentials: not using a ServiceAccount", "serviceAccount", ns+"/"+name, "reason", reason(err))

@@ -4,8 +4,7 @@ import (
 	"log/slog"
 	"time"
 
-	tektonclient "github.com/tektoncd/pipeline/pkg/client/clientset/versioned"
-	"k8s.io/client-go/kubernetes"
+	"github.com/chainseal/chainseal/pkg/kubeclient"
 )
 
 // Options say which run to seal and how. Zero values mean "not given".
@@ -54,7 +53,7 @@ type Options struct {
 	Timeout time.Duration
 
 	// Kube and Tekton are the cluster's clients; nil offline.
-	Kube   kubernetes.Interface
-	Tekton tektonclient.Interface
+	Kube   kubeclient.Core
+	Tekton kubeclient.Tekton
 	Log    *slog.Logger
 }

@@ -11,7 +11,8 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
+
+	"github.com/chainseal/chainseal/pkg/kubeclient"
 )
 
 // File names in the signing secret. They are Tekton Chains' names, so a
@@ -56,7 +57,7 @@ func (d dirSecrets) Read(_ context.Context, name string) ([]byte, error) {
 
 // KubeSecret reads one Secret of a namespace through the API, once, on the
 // first Read. An empty name means DefaultSecretName.
-func KubeSecret(client kubernetes.Interface, namespace, name string) Secrets {
+func KubeSecret(client kubeclient.Core, namespace, name string) Secrets {
 	if name == "" {
 		name = DefaultSecretName
 	}
@@ -64,7 +65,7 @@ func KubeSecret(client kubernetes.Interface, namespace, name string) Secrets {
 }
 
 type kubeSecret struct {
-	client          kubernetes.Interface
+	client          kubeclient.Core
 	namespace, name string
 
 	once sync.Once

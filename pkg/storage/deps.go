@@ -4,10 +4,9 @@ import (
 	"log/slog"
 
 	"github.com/google/go-containerregistry/pkg/authn"
-	tektonclient "github.com/tektoncd/pipeline/pkg/client/clientset/versioned"
-	"k8s.io/client-go/kubernetes"
 
 	"github.com/chainseal/chainseal/pkg/config"
+	"github.com/chainseal/chainseal/pkg/kubeclient"
 )
 
 // Deps is what backends may use. Fields a backend does not need may be nil;
@@ -15,8 +14,8 @@ import (
 type Deps struct {
 	Config config.Config
 	// Kube and Tekton are clients of the run's cluster (nil offline).
-	Kube   kubernetes.Interface
-	Tekton tektonclient.Interface
+	Kube   kubeclient.Core
+	Tekton kubeclient.Tekton
 	// Keychain resolves registry credentials (imagePullSecrets, docker
 	// config); never logged.
 	Keychain authn.Keychain

@@ -5,15 +5,16 @@ import (
 
 	"github.com/tektoncd/pipeline/pkg/apis/pipeline"
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
-	"github.com/tektoncd/pipeline/pkg/client/clientset/versioned"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/chainseal/chainseal/pkg/kubeclient"
 )
 
 // FromAPI reads the PipelineRun namespace/name and its TaskRuns (one list
 // call, by the tekton.dev/pipelineRun label) and builds the snapshot.
 // Errors are *ReadError (wrapping the API error) or *UIDMismatchError.
-func FromAPI(ctx context.Context, c versioned.Interface, namespace, name string, opts ...Option) (*Snapshot, error) {
+func FromAPI(ctx context.Context, c kubeclient.Tekton, namespace, name string, opts ...Option) (*Snapshot, error) {
 	pr, err := c.TektonV1().PipelineRuns(namespace).Get(ctx, name, metav1.GetOptions{})
 	if err != nil {
 		return nil, &ReadError{What: "PipelineRun", Namespace: namespace, Name: name, Err: err}

@@ -8,10 +8,11 @@ import (
 	"time"
 
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
-	"github.com/tektoncd/pipeline/pkg/client/clientset/versioned"
 	"github.com/tektoncd/pipeline/pkg/result"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/chainseal/chainseal/pkg/kubeclient"
 )
 
 // The step form: chainseal as the last step of a Task (the chainseal-step
@@ -46,7 +47,7 @@ var StepFormPoll = 250 * time.Millisecond
 // step itself (chainseal) is left out. It waits, until ctx ends, for
 // Tekton to record every earlier step as terminated. uid, when set, must be
 // the TaskRun's.
-func OwnTaskRun(ctx context.Context, c versioned.Interface, namespace, name string, uid types.UID) (TaskRun, error) {
+func OwnTaskRun(ctx context.Context, c kubeclient.Tekton, namespace, name string, uid types.UID) (TaskRun, error) {
 	var last error
 	for {
 		tr, err := c.TektonV1().TaskRuns(namespace).Get(ctx, name, metav1.GetOptions{})

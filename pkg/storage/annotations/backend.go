@@ -8,7 +8,6 @@ import (
 	"sort"
 	"time"
 
-	tektonclient "github.com/tektoncd/pipeline/pkg/client/clientset/versioned"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -16,6 +15,7 @@ import (
 	"k8s.io/client-go/util/retry"
 
 	"github.com/chainseal/chainseal/pkg/config"
+	"github.com/chainseal/chainseal/pkg/kubeclient"
 	"github.com/chainseal/chainseal/pkg/storage"
 )
 
@@ -31,7 +31,7 @@ func init() {
 // Backend writes annotations through the API with merge patches of metadata
 // only, so nothing else on the object is touched.
 type Backend struct {
-	client  tektonclient.Interface
+	client  kubeclient.Tekton
 	backoff wait.Backoff
 }
 
@@ -42,7 +42,7 @@ type Option func(*Backend)
 func WithBackoff(b wait.Backoff) Option { return func(be *Backend) { be.backoff = b } }
 
 // New makes a Backend.
-func New(client tektonclient.Interface, opts ...Option) *Backend {
+func New(client kubeclient.Tekton, opts ...Option) *Backend {
 	b := &Backend{client: client, backoff: wait.Backoff{Duration: 200 * time.Millisecond, Factor: 2, Jitter: 0.1, Steps: 5}}
 	for _, o := range opts {
 		o(b)
