@@ -10,12 +10,12 @@ import (
 	"os"
 	"strings"
 
-	gstorage "cloud.google.com/go/storage"
 	gpb "github.com/grafeas/grafeas/proto/v1/grafeas_go_proto"
 	"github.com/spf13/pflag"
 
 	"github.com/chainseal/chainseal/pkg/config"
 	"github.com/chainseal/chainseal/pkg/storage/docdb"
+	"github.com/chainseal/chainseal/pkg/storage/gcs"
 	"github.com/chainseal/chainseal/pkg/storage/grafeas"
 	"github.com/chainseal/chainseal/pkg/verify"
 	"github.com/chainseal/chainseal/pkg/verify/fromstore"
@@ -48,12 +48,11 @@ func (s *sourceOptions) sources(ctx context.Context) ([]verify.Source, error) {
 		if err != nil || u.Scheme != "gs" || u.Host == "" {
 			return nil, fmt.Errorf("--from-gcs %q: give gs://BUCKET or gs://BUCKET/PREFIX", s.gcs)
 		}
-		c, err := gstorage.NewClient(ctx)
+		svc, err := gcs.NewService(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("%w: --from-gcs: a GCS client (credentials from the environment, or STORAGE_EMULATOR_HOST): %w", verify.ErrInconclusive, err)
 		}
-		s.closers = append(s.closers, c.Close)
-		out = append(out, fromstore.GCS{Client: c, Bucket: u.Host, Prefix: strings.TrimPrefix(u.Path, "/")})
+		out = append(out, fromstore.GCS{Service: svc, Bucket: u.Host, Prefix: strings.TrimPrefix(u.Path, "/")})
 	}
 	if s.docdb != "" {
 		var cfg config.Config

@@ -9,14 +9,12 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
 
-	gstorage "cloud.google.com/go/storage"
 	gpb "github.com/grafeas/grafeas/proto/v1/grafeas_go_proto"
-	"google.golang.org/api/iterator"
+	gcsapi "google.golang.org/api/storage/v1"
 
 	"github.com/chainseal/chainseal/pkg/storage/docdb"
 	"github.com/chainseal/chainseal/pkg/storage/grafeas"
@@ -47,7 +45,7 @@ func names(envelope []byte, alg, hex string) bool {
 // GCS reads a bucket laid out as the gcs backend (and Chains) writes it:
 // every <kind>-<ns>-<name>/<kind>-<uid>.signature object under Prefix.
 type GCS struct {
-	Client         *gstorage.Client
+	Service        *gcsapi.Service
 	Bucket, Prefix string
 }
 
@@ -55,32 +53,31 @@ func (g GCS) Where() string { return "gs://" + g.Bucket + "/" + g.Prefix }
 
 func (g GCS) Envelopes(ctx context.Context, _, alg, hex string) ([]verify.Stored, error) {
 	var out []verify.Stored
-	it := g.Client.Bucket(g.Bucket).Objects(ctx, &gstorage.Query{Prefix: g.Prefix})
-	for {
-		a, err := it.Next()
-		if errors.Is(err, iterator.Done) {
-			return out, nil
+	err := g.Service.Objects.List(g.Bucket).Prefix(g.Prefix).Pages(ctx, func(objs *gcsapi.Objects) error {
+		for _, a := range objs.Items {
+			// Image signatures (image-sha256-*) are signed raw, not envelopes.
+			if !strings.HasSuffix(a.Name, ".signature") || strings.HasPrefix(a.Name, "image-sha256-") {
+				continue
+			}
+			resp, err := g.Service.Objects.Get(g.Bucket, a.Name).Context(ctx).Download()
+			if err != nil {
+				return fmt.Errorf("reading gs://%s/%s: %w", g.Bucket, a.Name, err)
+			}
+			b, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+			resp.Body.Close()
+			if err != nil {
+				return fmt.Errorf("reading gs://%s/%s: %w", g.Bucket, a.Name, err)
+			}
+			if names(b, alg, hex) {
+				out = append(out, verify.Stored{Source: "gs://" + g.Bucket + "/" + a.Name, Envelope: b})
+			}
 		}
-		if err != nil {
-			return nil, fmt.Errorf("listing %s: %w", g.Where(), err)
-		}
-		// Image signatures (image-sha256-*) are signed raw, not envelopes.
-		if !strings.HasSuffix(a.Name, ".signature") || strings.HasPrefix(a.Name, "image-sha256-") {
-			continue
-		}
-		r, err := g.Client.Bucket(g.Bucket).Object(a.Name).NewReader(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("reading gs://%s/%s: %w", g.Bucket, a.Name, err)
-		}
-		b, err := io.ReadAll(io.LimitReader(r, 16<<20))
-		r.Close()
-		if err != nil {
-			return nil, fmt.Errorf("reading gs://%s/%s: %w", g.Bucket, a.Name, err)
-		}
-		if names(b, alg, hex) {
-			out = append(out, verify.Stored{Source: "gs://" + g.Bucket + "/" + a.Name, Envelope: b})
-		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("listing %s: %w", g.Where(), err)
 	}
+	return out, nil
 }
 
 // DocDB reads a collection the docdb backend (and Chains) writes: each
