@@ -28,6 +28,7 @@ type migrateOptions struct {
 	bundle          string
 	vaultRole       string
 	rekorPublicKey  string
+	runSAs          []string
 }
 
 func newMigrateCommand() *cobra.Command {
@@ -39,7 +40,9 @@ func newMigrateCommand() *cobra.Command {
 signing-secrets Secret) and write, in each namespace named with --namespace,
 what chainseal needs there: the chainseal-config ConfigMap (Chains' keys, with
 chainseal.compat: chains), the chainseal-signing Secret (the key files its
-signers read), and the RBAC of tasks/rbac.yaml. It reports every key and file
+signers read), the RBAC of tasks/rbac.yaml, and a Role that lets chainseal
+read, by name, the runs' ServiceAccounts and their docker config Secrets
+(registry credentials, as Chains read them). It reports every key and file
 it could not carry over and why, what is left to do before the first run,
 and which Pipelines lack the chainseal finally task (--patch-pipelines adds
 it). With --dry-run it writes nothing and prints the objects as YAML on
@@ -61,6 +64,7 @@ stdout, the report on stderr. See docs/migrate.md.`,
 	f.StringVar(&o.bundle, "bundle", "", "the chainseal Task's Tekton bundle, pinned by digest (with --patch-pipelines)")
 	f.StringVar(&o.vaultRole, "vault-role", migrate.DefaultVaultRole, "for a hashivault:// key: the Vault kubernetes auth role chainseal logs in with ({namespace} is replaced); '' keeps Chains' Vault auth keys")
 	f.StringVar(&o.rekorPublicKey, "rekor-public-key", "", "PEM file of the transparency log's public key, written as transparency.publickey (needed with transparency.enabled)")
+	f.StringArrayVar(&o.runSAs, "run-service-account", nil, "a ServiceAccount the namespaces' runs use, besides default and those their PipelineRuns name: chainseal may read it and its docker config Secrets (registry credentials, as Chains read them); repeatable")
 	return cmd
 }
 
@@ -69,7 +73,7 @@ func (o *migrateOptions) run(ctx context.Context, stdout, stderr io.Writer) erro
 		ChainsNamespace: o.chainsNamespace, FromFiles: o.fromFiles, Stdin: os.Stdin,
 		Namespaces: o.namespaces, DryRun: o.dryRun, Overwrite: o.overwrite,
 		PatchPipelines: o.patchPipelines, Bundle: o.bundle, VaultRole: o.vaultRole,
-		Backends: storage.Names(),
+		Backends: storage.Names(), RunServiceAccounts: o.runSAs,
 	}
 	if o.showSecrets && !o.dryRun {
 		return usageError{fmt.Errorf("--show-secrets is for --dry-run output only")}

@@ -42,6 +42,10 @@ type Options struct {
 	RekorPublicKey []byte
 	// Backends are the storage backends built into this chainseal.
 	Backends []string
+	// RunServiceAccounts are ServiceAccounts the namespaces' runs use
+	// besides Tekton's default and those of their PipelineRuns: chainseal
+	// gets read access to them and their docker config Secrets, by name.
+	RunServiceAccounts []string
 
 	// Kube and Tekton are the cluster's clients; nil offline (FromFiles
 	// with DryRun only).
@@ -62,6 +66,11 @@ func (o Options) Validate() error {
 		}
 		if ns == o.chainsNamespace() && len(o.FromFiles) == 0 {
 			errs = append(errs, fmt.Errorf("--namespace %s is the Chains namespace: name the tenant namespaces whose pipelines chainseal will seal", ns))
+		}
+	}
+	for _, sa := range o.RunServiceAccounts {
+		if msgs := validation.IsDNS1123Subdomain(sa); len(msgs) > 0 {
+			errs = append(errs, fmt.Errorf("--run-service-account %q: %s", sa, strings.Join(msgs, "; ")))
 		}
 	}
 	if o.PatchPipelines && o.Bundle == "" {
@@ -146,6 +155,17 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		objs, err := t.Objects()
 		if err != nil {
 			return nil, err
+		}
+		switch {
+		case o.Kube == nil:
+			t.Notes = append(t.Notes, offlineCredentialsNote)
+		case !n.Missing:
+			creds, err := registryCredentials(ctx, o.Kube, o.Tekton, ns, o.RunServiceAccounts)
+			if err != nil {
+				return nil, err
+			}
+			objs = append(objs, creds.objects(ns)...)
+			t.Notes = append(t.Notes, creds.Notes...)
 		}
 		if n.Changes, err = plan(ctx, o.Kube, objs, o.Overwrite); err != nil {
 			return nil, err
