@@ -40,7 +40,7 @@ const (
 	whySHA1       = "digests: sha1 only for git; Chains' v0.2 formats and slsa/v2alpha3 accept it for any *ARTIFACT_DIGEST"
 	whyStepV02    = "StepAction results: read in every format (Chains' v0.2 formats do not read step results)"
 	whyHermetic   = "hermeticity: chainseal records, per task, whether Tekton enforced hermetic execution"
-	whyStepAction = "remote StepActions: slsa/v2alpha4 records them (stepAction/<step>) as Chains v0.29 does; the Chains v0.26 this suite runs does not"
+	whyStepAction = "remote StepActions: slsa/v2alpha4 records them (stepAction/<step>) as Chains v0.29 does; the Chains v0.28.1 this suite runs does not"
 	whyNoSubjects = "TaskRun statements: a TaskRun without subjects gets none in the in-toto formats (in-toto requires a subject); the tekton format covers every TaskRun"
 )
 
