@@ -31,11 +31,18 @@ type Options struct {
 	Format         string // ChainsSLSA1, ChainsV2alpha3 or ChainsSLSA02
 	BuildType      string // "" is Chains' default, …/chains/v2/slsa
 	DeepInspection bool
+	// BuilderID is builder.id; "" is chainseal's default, which the
+	// fixtures' cases give both tools (Chains' own default is
+	// https://tekton.dev/chains/v2, what a migrated namespace uses).
+	BuilderID string
 }
 
 func (o Options) chainsConfig() chainsconfig.Config {
 	var c chainsconfig.Config
 	c.Builder.ID = config.DefaultBuilderID
+	if o.BuilderID != "" {
+		c.Builder.ID = o.BuilderID
+	}
 	c.Artifacts.PipelineRuns.DeepInspectionEnabled = o.DeepInspection
 	c.BuildDefinition.BuildType = o.BuildType
 	return c
