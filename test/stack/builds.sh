@@ -8,12 +8,19 @@ build_apt() {
   log "apt-get install $missing"
   $sudo apt-get update -qq >/dev/null
   # shellcheck disable=SC2086
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null
+  # Success is every package installed: apt-get's exit status also counts
+  # maintainer scripts that could not start services (no init system here).
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null ||
+    log "apt-get install exited $?; checking what it installed"
   # The packages start system services we do not use; ours run privately.
   local s
   for s in mariadb redis-server docker-registry containerd; do
-    $sudo service "$s" stop >/dev/null 2>&1 || true
+    timeout 30 $sudo service "$s" stop >/dev/null 2>&1 || true
   done
+  if ! missing=$(apt_missing); then
+    log "apt: still not installed: $missing"
+    return 1
+  fi
 }
 
 # go_install DIR PKG@VERSION...: go install into DIR.
