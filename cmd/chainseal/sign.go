@@ -30,6 +30,7 @@ import (
 	_ "github.com/chainseal/chainseal/pkg/storage/file"
 	_ "github.com/chainseal/chainseal/pkg/storage/gcs"
 	_ "github.com/chainseal/chainseal/pkg/storage/grafeas"
+	_ "github.com/chainseal/chainseal/pkg/storage/kafka"
 	_ "github.com/chainseal/chainseal/pkg/storage/oci"
 )
 

@@ -43,7 +43,10 @@ type Config struct {
 		ProjectID, NoteID, NoteHint, Endpoint string
 	}
 	Archivista struct{ URL string }
-	File       struct{ Dir string }
+	PubSub     struct {
+		Provider, Topic, KafkaBootstrapServers string
+	}
+	File struct{ Dir string }
 
 	KMS struct {
 		Ref, AuthAddress, AuthToken, AuthTokenPath string
@@ -179,10 +182,16 @@ func (c Config) validate() error {
 			errs = append(errs, fmt.Errorf("config key %q is empty but a signer is %q: set it to a KMS URI such as hashivault://<key>", KeyKMSRef, SignerKMS))
 		}
 	}
-	for _, a := range []struct {
+	type stored struct {
 		key string
 		a   Artifact
-	}{{KeyPipelineRunStorage, c.PipelineRun}, {KeyTaskRunStorage, c.TaskRun}} {
+	}
+	withStorage := []stored{{KeyPipelineRunStorage, c.PipelineRun}, {KeyTaskRunStorage, c.TaskRun}}
+	if c.OCI.Enabled() {
+		// image signatures need their backends' keys as much
+		withStorage = append(withStorage, stored{KeyOCIStorage, c.OCI})
+	}
+	for _, a := range withStorage {
 		if slices.Contains(a.a.Storage, StorageFile) && c.File.Dir == "" {
 			errs = append(errs, fmt.Errorf("config key %q names %q but %q is empty: set it to a directory", a.key, StorageFile, KeyFileDir))
 		}
@@ -191,6 +200,9 @@ func (c Config) validate() error {
 		}
 		if slices.Contains(a.a.Storage, StorageDocDB) && c.DocDB.URL == "" {
 			errs = append(errs, fmt.Errorf("config key %q names %q but %q is empty: set it to a gocloud docstore URL such as mongo://db/collection", a.key, StorageDocDB, KeyDocDBURL))
+		}
+		if slices.Contains(a.a.Storage, StorageKafka) && (c.PubSub.Provider != PubSubProviderKafka || c.PubSub.Topic == "" || c.PubSub.KafkaBootstrapServers == "") {
+			errs = append(errs, fmt.Errorf("config key %q names %q: set %q to %s, %q to the topic and %q to the brokers (host:port, comma-separated)", a.key, StorageKafka, KeyPubSubProvider, PubSubProviderKafka, KeyPubSubTopic, KeyPubSubKafkaBootstrapServers))
 		}
 		if slices.Contains(a.a.Storage, StorageArchivista) && c.Archivista.URL == "" {
 			errs = append(errs, fmt.Errorf("config key %q names %q but %q is empty: set it to the Archivista server's URL, e.g. https://archivista.example.com", a.key, StorageArchivista, KeyArchivistaURL))
@@ -221,15 +233,26 @@ var archivistaURL = field{func(c *Config, v string) error {
 	return nil
 }}
 
+// pubsubProvider is storage.pubsub.provider: kafka. Chains' inmemory is
+// refused: its topic lives in the process that publishes, and chainseal
+// exits when the seal ends, so nothing would keep the attestation.
+var pubsubProvider = field{func(c *Config, v string) error {
+	switch v {
+	case "", PubSubProviderKafka:
+		c.PubSub.Provider = v
+		return nil
+	case "inmemory":
+		return errors.New("inmemory is a topic inside the publishing process, gone when chainseal exits, so nothing would keep the attestation: use kafka")
+	}
+	return fmt.Errorf("%q is not a pubsub provider: use kafka", v)
+}}
+
 // chainsOnly are Tekton Chains' chains-config keys chainseal does not read,
 // with why and what to do: a Chains config copied as-is is refused with a
 // reason, not as an unknown key.
 var chainsOnly = map[string]string{
-	"storage.pubsub.provider":                "Chains' experimental pubsub (Kafka) backend is not built into this chainseal: remove the storage.pubsub.* keys (and kafka from artifacts.*.storage)",
-	"storage.pubsub.topic":                   "Chains' experimental pubsub (Kafka) backend is not built into this chainseal: remove the storage.pubsub.* keys (and kafka from artifacts.*.storage)",
-	"storage.pubsub.kafka.bootstrap.servers": "Chains' experimental pubsub (Kafka) backend is not built into this chainseal: remove the storage.pubsub.* keys (and kafka from artifacts.*.storage)",
-	"signers.kms.auth.oidc.token-path":       "chainseal logs in to Vault with the pod's projected ServiceAccount token (" + KeyKMSAuthKubernetesRole + ", " + KeyKMSAuthKubernetesTokenPath + ") or a token (" + KeyKMSAuthTokenPath + "): use those instead",
-	"filter.managed-by":                      "it selects the runs Chains' controller watches; chainseal signs the run whose finally task (or last step) it is, so there is nothing to filter: remove the key",
+	"signers.kms.auth.oidc.token-path": "chainseal logs in to Vault with the pod's projected ServiceAccount token (" + KeyKMSAuthKubernetesRole + ", " + KeyKMSAuthKubernetesTokenPath + ") or a token (" + KeyKMSAuthTokenPath + "): use those instead",
+	"filter.managed-by":                "it selects the runs Chains' controller watches; chainseal signs the run whose finally task (or last step) it is, so there is nothing to filter: remove the key",
 }
 
 func unknownKey(k string) error {
@@ -327,10 +350,10 @@ func Storages() []string { return slices.Clone(storages) }
 var (
 	provenanceFormats = []string{FormatInToto, FormatSLSAv02, FormatSLSAv2alpha3, FormatSLSAv2alpha4, FormatTekton}
 	signers           = []string{SignerX509, SignerKMS, SignerPGP, SignerNone}
-	storages          = []string{StorageTekton, StorageOCI, StorageFile, StorageGCS, StorageDocDB, StorageGrafeas, StorageArchivista}
+	storages          = []string{StorageTekton, StorageOCI, StorageFile, StorageGCS, StorageDocDB, StorageGrafeas, StorageArchivista, StorageKafka}
 	// chainsOnlyStorages are Tekton Chains' backends chainseal does not
 	// build (yet): refused with a message that says so.
-	chainsOnlyStorages = []string{"pubsub", "kafka"}
+	chainsOnlyStorages = []string{"pubsub"}
 )
 
 // fields is the one table of accepted keys.
@@ -346,20 +369,23 @@ var fields = map[string]field{
 	KeyOCIStorage:                listOf(func(c *Config) *[]string { return &c.OCI.Storage }, storages...),
 	KeyOCISigner:                 oneOf(func(c *Config) *string { return &c.OCI.Signer }, signers...),
 
-	KeyOCIRepository:           str(func(c *Config) *string { return &c.OCIStorage.Repository }),
-	KeyOCIRepositoryInsecure:   boolean(func(c *Config) *bool { return &c.OCIStorage.Insecure }),
-	KeyOCIEncodingFormat:       oneOf(func(c *Config) *string { return &c.OCIStorage.EncodingFormat }, EncodingDSSE, EncodingSigstoreBundle),
-	KeyGCSBucket:               str(func(c *Config) *string { return &c.GCS.Bucket }),
-	KeyDocDBURL:                str(func(c *Config) *string { return &c.DocDB.URL }),
-	KeyDocDBMongoServerURL:     str(func(c *Config) *string { return &c.DocDB.MongoServerURL }),
-	KeyDocDBMongoServerURLDir:  str(func(c *Config) *string { return &c.DocDB.MongoServerURLDir }),
-	KeyDocDBMongoServerURLPath: str(func(c *Config) *string { return &c.DocDB.MongoServerURLPath }),
-	KeyGrafeasProjectID:        str(func(c *Config) *string { return &c.Grafeas.ProjectID }),
-	KeyGrafeasNoteID:           str(func(c *Config) *string { return &c.Grafeas.NoteID }),
-	KeyGrafeasNoteHint:         str(func(c *Config) *string { return &c.Grafeas.NoteHint }),
-	KeyGrafeasEndpoint:         str(func(c *Config) *string { return &c.Grafeas.Endpoint }),
-	KeyFileDir:                 str(func(c *Config) *string { return &c.File.Dir }),
-	KeyArchivistaURL:           archivistaURL,
+	KeyOCIRepository:               str(func(c *Config) *string { return &c.OCIStorage.Repository }),
+	KeyOCIRepositoryInsecure:       boolean(func(c *Config) *bool { return &c.OCIStorage.Insecure }),
+	KeyOCIEncodingFormat:           oneOf(func(c *Config) *string { return &c.OCIStorage.EncodingFormat }, EncodingDSSE, EncodingSigstoreBundle),
+	KeyGCSBucket:                   str(func(c *Config) *string { return &c.GCS.Bucket }),
+	KeyDocDBURL:                    str(func(c *Config) *string { return &c.DocDB.URL }),
+	KeyDocDBMongoServerURL:         str(func(c *Config) *string { return &c.DocDB.MongoServerURL }),
+	KeyDocDBMongoServerURLDir:      str(func(c *Config) *string { return &c.DocDB.MongoServerURLDir }),
+	KeyDocDBMongoServerURLPath:     str(func(c *Config) *string { return &c.DocDB.MongoServerURLPath }),
+	KeyGrafeasProjectID:            str(func(c *Config) *string { return &c.Grafeas.ProjectID }),
+	KeyGrafeasNoteID:               str(func(c *Config) *string { return &c.Grafeas.NoteID }),
+	KeyGrafeasNoteHint:             str(func(c *Config) *string { return &c.Grafeas.NoteHint }),
+	KeyGrafeasEndpoint:             str(func(c *Config) *string { return &c.Grafeas.Endpoint }),
+	KeyFileDir:                     str(func(c *Config) *string { return &c.File.Dir }),
+	KeyArchivistaURL:               archivistaURL,
+	KeyPubSubProvider:              pubsubProvider,
+	KeyPubSubTopic:                 str(func(c *Config) *string { return &c.PubSub.Topic }),
+	KeyPubSubKafkaBootstrapServers: str(func(c *Config) *string { return &c.PubSub.KafkaBootstrapServers }),
 
 	KeyKMSRef:                     str(func(c *Config) *string { return &c.KMS.Ref }),
 	KeyKMSAuthAddress:             str(func(c *Config) *string { return &c.KMS.AuthAddress }),

@@ -31,6 +31,12 @@ const (
 	// The Archivista server (in-toto): its base URL, as Chains.
 	KeyArchivistaURL = "storage.archivista.url"
 
+	// Chains' experimental pubsub backend: the provider (kafka), the topic
+	// and the brokers (comma-separated host:port).
+	KeyPubSubProvider              = "storage.pubsub.provider"
+	KeyPubSubTopic                 = "storage.pubsub.topic"
+	KeyPubSubKafkaBootstrapServers = "storage.pubsub.kafka.bootstrap.servers"
+
 	KeyGrafeasProjectID = "storage.grafeas.projectid"
 	KeyGrafeasNoteID    = "storage.grafeas.noteid"
 	KeyGrafeasNoteHint  = "storage.grafeas.notehint"
@@ -129,7 +135,13 @@ const (
 	StorageFile    = "file"
 	// StorageArchivista stores DSSE envelopes in an in-toto Archivista server.
 	StorageArchivista = "archivista"
+	// StorageKafka publishes to a Kafka topic (Chains' pubsub backend, which
+	// Chains' config names kafka in artifacts.*.storage).
+	StorageKafka = "kafka"
 )
+
+// PubSubProviderKafka is the one storage.pubsub.provider chainseal takes.
+const PubSubProviderKafka = "kafka"
 
 // Build types for SLSA v1.0 (builddefinition.buildtype).
 const (

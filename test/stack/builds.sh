@@ -80,6 +80,15 @@ build_archivista() {
   (cd "$STACK_DIR/tools/archivista" && go build -trimpath -ldflags '-s -w' -o "$1/archivista" github.com/in-toto/archivista/cmd/archivista)
 }
 
+# The Kafka test double (storage backend kafka): franz-go's kfake, an
+# in-memory Kafka protocol server for tests, wrapped by our small program in
+# tools/kafkadouble (no Kafka broker builds from the module proxy). The
+# version names kfake's commit date; its suffix counts changes to our
+# program: bump it when tools/kafkadouble changes.
+build_kafkadouble() {
+  (cd "$STACK_DIR/tools/kafkadouble" && go build -trimpath -ldflags '-s -w' -o "$1/kafka-double" .)
+}
+
 # kube and etcd build from our tools module (k8s.io/kubernetes replaces its
 # staging modules, so `go install` cannot build it). The -X flags make the
 # binaries report their version instead of v0.0.0-master.

@@ -31,6 +31,7 @@ build  fakegcs   v1.56.1    fake-gcs-server                                     
 build  ferretdb  v1.24.0    ferretdb                                                                      -      stack
 build  grafeas   v0.2.3-1   grafeas-server                                                                -      stack
 build  archivista v0.11.1   archivista                                                                    -      stack
+build  kafkadouble kfake-20260918-1 kafka-double                                                          -      stack
 build  chains    v0.26.0    controller                                                                    -      bench
 
 # Debian packages (the apt build): servers we run privately, the node's
@@ -82,3 +83,4 @@ service  fakegcs                  -                                       GCS_PO
 service  ferretdb                 -                                       FERRETDB_PORT:2                                TERM:10
 service  grafeas                  -                                       GRAFEAS_PORT                                   TERM:5
 ondemand archivista               mariadb                                 ARCHIVISTA_PORT:2                              KILL:2
+ondemand kafkadouble              -                                       KAFKA_DOUBLE_PORT                              TERM:5

@@ -763,3 +763,11 @@ ready_archivista() {
   curl -sf -m 5 -o /dev/null -H 'Content-Type: application/json' \
     -d '{"query":"{ dsses(first: 1) { totalCount } }"}' "http://127.0.0.1:$ARCHIVISTA_PORT/query"
 }
+
+# The Kafka test double (storage backend kafka; not Apache Kafka: franz-go's
+# kfake, in memory), with the topic `chains`; other topics are refused.
+start_kafkadouble() {
+  spawn kafkadouble "$(bin kafkadouble)/kafka-double" -port "$KAFKA_DOUBLE_PORT" -topics chains
+  publish KAFKA_DOUBLE_BOOTSTRAP "127.0.0.1:$KAFKA_DOUBLE_PORT"
+}
+ready_kafkadouble() { tcp_open 127.0.0.1 "$KAFKA_DOUBLE_PORT"; }
