@@ -51,8 +51,7 @@ type Backend struct {
 }
 
 // New makes a Backend for cfg's storage.pubsub.* keys. sc nil means
-// go-cloud's minimal Sarama configuration (what Chains uses), with
-// timeouts that fail a run in seconds when no broker answers.
+// SaramaConfig().
 func New(cfg config.Config, sc *sarama.Config) (*Backend, error) {
 	p := cfg.PubSub
 	if p.Provider != config.PubSubProviderKafka || p.Topic == "" || p.KafkaBootstrapServers == "" {
@@ -65,14 +64,22 @@ func New(cfg config.Config, sc *sarama.Config) (*Backend, error) {
 		}
 	}
 	if sc == nil {
-		sc = kafkapubsub.MinimalConfig()
-		sc.Net.DialTimeout = 10 * time.Second
-		sc.Net.ReadTimeout = 30 * time.Second
-		sc.Net.WriteTimeout = 30 * time.Second
-		sc.Metadata.Retry.Max = 2
-		sc.Producer.Retry.Max = 2
+		sc = SaramaConfig()
 	}
 	return &Backend{brokers: brokers, topic: p.Topic, sarama: sc}, nil
+}
+
+// SaramaConfig is the backend's Sarama configuration: go-cloud's minimal
+// one (what Chains uses: acks from the leader, no compression), with
+// timeouts that fail a run in seconds when no broker answers.
+func SaramaConfig() *sarama.Config {
+	sc := kafkapubsub.MinimalConfig()
+	sc.Net.DialTimeout = 10 * time.Second
+	sc.Net.ReadTimeout = 30 * time.Second
+	sc.Net.WriteTimeout = 30 * time.Second
+	sc.Metadata.Retry.Max = 2
+	sc.Producer.Retry.Max = 2
+	return sc
 }
 
 func (b *Backend) Name() string { return config.StorageKafka }
