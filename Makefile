@@ -29,15 +29,17 @@ stack-down:
 ## local stack or the tools it builds; `make test` runs both.
 ## The tests run inside the stack's network namespace (test/stack/exec);
 ## go vet, outside it, first fetches every module they need.
-## The Chains compatibility test is its own module (test/compat/run).
+## The Chains compatibility test is its own module (test/compat/run); it
+## runs first, outside the network namespace, so that Chains' modules are
+## fetched before test/e2e builds its cmd/chainsformat.
 test: stack-up
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	go vet ./...
 	go vet -tags stack ./...
 	go vet -tags chainseal_task ./cmd/chainseal
 	go test -count=1 -tags chainseal_task ./cmd/chainseal
-	test/stack/exec go test $(GO_TEST_FLAGS) ./...
 	test/compat/run -count=1
+	test/stack/exec go test $(GO_TEST_FLAGS) ./...
 	$(MAKE) fuzz
 
 
