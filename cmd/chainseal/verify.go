@@ -72,7 +72,8 @@ integrated the entry and name --certificate-identity and
 signed entry timestamp against the log's key), that the image digest is a
 subject, and every policy flag given. A tag is resolved to its digest first.
 
-With --from-gcs, --from-docdb or --from-grafeas the attestations come from
+With --from-gcs, --from-docdb, --from-grafeas or --from-archivista the
+attestations come from
 those storage backends instead of the registry, and the argument is any
 artifact by digest, ARTIFACT@ALG:HEX (a file, a package, an image), as it is
 a subject of the statement; the same checks are made.

@@ -50,6 +50,9 @@ func TestVerifyBadUsageExits2(t *testing.T) {
 		{"no log trust", []string{"verify", "img", "--key", pub}, "--rekor-public-key"},
 		{"offline without bundle", []string{"verify", "img", "--key", pub, "--insecure-ignore-tlog", "--offline"}, "--bundle"},
 		{"bad source digest", []string{"verify", "img", "--key", pub, "--insecure-ignore-tlog", "--source-digest", "main"}, "--source-digest"},
+		{"archivista not a URL", []string{"verify", "pkg:generic/a@sha256:" + strings.Repeat("a", 64), "--key", pub, "--insecure-ignore-tlog", "--from-archivista", "archivista.example"}, "--from-archivista"},
+		{"gcs not gs://", []string{"verify", "pkg:generic/a@sha256:" + strings.Repeat("a", 64), "--key", pub, "--insecure-ignore-tlog", "--from-gcs", "bucket"}, "--from-gcs"},
+		{"archivista offline", []string{"verify", "pkg:generic/a@sha256:" + strings.Repeat("a", 64), "--key", pub, "--insecure-ignore-tlog", "--from-archivista", "https://archivista.example", "--offline", "--bundle", "b.json"}, "--from-archivista"},
 		{"pipeline by name", []string{"verify", "img", "--key", pub, "--insecure-ignore-tlog", "--pipeline", "release"}, "URI@ALG:HEX"},
 	}
 	for _, tc := range cases {

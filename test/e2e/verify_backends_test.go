@@ -24,9 +24,9 @@ import (
 
 // TestVerifyFromBackends seals a PipelineRun whose build task also names a
 // file that is not an image (PKG_ARTIFACT_URI, PKG_ARTIFACT_DIGEST) into
-// the stack's GCS server, FerretDB and Grafeas v1 server only, then runs
-// chainseal verify on that artifact with --from-gcs, --from-docdb and
-// --from-grafeas: each finds the attestation there and verifies it with the
+// the stack's GCS server, FerretDB, Grafeas v1 server and Archivista only,
+// then runs chainseal verify on that artifact with --from-gcs, --from-docdb,
+// --from-grafeas and --from-archivista: each finds the attestation there and verifies it with the
 // public key; another key fails (exit 1) and another digest finds nothing
 // (exit 3).
 func TestVerifyFromBackends(t *testing.T) {
@@ -35,6 +35,8 @@ func TestVerifyFromBackends(t *testing.T) {
 	gcsHost := env.Must(t, "GCS_EMULATOR_HOST")
 	mongoURL := env.Must(t, "DOCDB_MONGO_URL")
 	grafeasEndpoint := env.Must(t, "GRAFEAS_ENDPOINT")
+	env.Start(t, "archivista")
+	archivista := env.Must(t, "ARCHIVISTA_URL")
 	bin := buildChainseal(t)
 	f := newBuildFixture(t, env, "verifyfrom")
 	secrets := filepath.Join(f.work, "signing")
@@ -74,7 +76,8 @@ func TestVerifyFromBackends(t *testing.T) {
 	sctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(sctx, bin, append(f.signArgs(t), "--config-map", "", "--secret-dir", secrets,
-		"--config", "artifacts.pipelinerun.storage=gcs,docdb,grafeas",
+		"--config", "artifacts.pipelinerun.storage=gcs,docdb,grafeas,archivista",
+		"--config", "storage.archivista.url="+archivista,
 		"--config", "artifacts.oci.signer=none",
 		"--config", "storage.gcs.bucket="+bucket,
 		"--config", "storage.docdb.url=mongo://"+db+"/attestations?id_field=name",
@@ -102,6 +105,7 @@ func TestVerifyFromBackends(t *testing.T) {
 		{"--from-gcs", "gs://" + bucket},
 		{"--from-docdb", "mongo://" + db + "/attestations?id_field=name"},
 		{"--from-grafeas", "projects/" + f.ns, "--grafeas-endpoint", grafeasEndpoint},
+		{"--from-archivista", archivista},
 	} {
 		if out, code := verify(pub, artifact, from...); code != 0 {
 			t.Errorf("verify %s %s: exit %d\n%s", strings.Join(from, " "), artifact, code, out)

@@ -1,5 +1,5 @@
 // Package fromstore reads the attestations chainseal stored in the gcs,
-// docdb and grafeas backends back for chainseal verify (verify.Source), by
+// docdb, grafeas and archivista backends back for chainseal verify (verify.Source), by
 // the names and shapes those backends write (as Tekton Chains does). What
 // it returns are candidates only: pkg/verify checks every one (signature,
 // subject, transparency log, policy).
