@@ -146,6 +146,9 @@ func TestKafkaPublishesWhatAConsumerReads(t *testing.T) {
 		if err := os.WriteFile(sf, r.Value, 0o600); err != nil {
 			t.Fatal(err)
 		}
+		if h := header(r, "signature"); h != base64.StdEncoding.EncodeToString(r.Value) {
+			t.Errorf("header signature of the image is not the value in base64")
+		}
 		run(t, f.userEnv, "openssl", "dgst", "-sha256", "-verify", pub, "-signature", sf, pf)
 	}
 }

@@ -5,7 +5,9 @@
 // record, whose value is the signature as Chains stores it (the DSSE
 // envelope; for a payload signed raw and image signatures, the raw
 // signature), with the headers "payload" (base64 of the signed payload) and
-// "signature" (the same signature).
+// "signature" (the same signature; a raw signature in base64, since go-cloud
+// refuses header values that are not UTF-8 text: Chains' own backend fails
+// there on every image signature, whose raw DER bytes are not).
 //
 // chainseal adds the Kafka message key "<kind>-<uid>" (pipelinerun-…,
 // taskrun-…) or "image-<first 12 hex of the digest>", named as the docdb
@@ -88,6 +90,9 @@ func (b *Backend) Name() string { return config.StorageKafka }
 type Message struct {
 	Key                string
 	Payload, Signature []byte
+	// Raw: Signature is a raw signature (image signatures, payloads signed
+	// raw), not a DSSE envelope.
+	Raw bool
 }
 
 // MessagesOf shapes a batch as Chains' messages (see the package doc).
@@ -97,14 +102,14 @@ func MessagesOf(batch storage.Batch) ([]Message, error) {
 		if a.Object.UID == "" {
 			return nil, fmt.Errorf("kafka storage: %s has no UID to key its message by", a.Object)
 		}
-		out = append(out, Message{Key: strings.ToLower(a.Object.Kind) + "-" + a.Object.UID, Payload: a.Payload, Signature: a.StoredSignature()})
+		out = append(out, Message{Key: strings.ToLower(a.Object.Kind) + "-" + a.Object.UID, Payload: a.Payload, Signature: a.StoredSignature(), Raw: len(a.Envelope) == 0})
 	}
 	for _, s := range batch.Images {
 		hex, ok := s.DigestHex()
 		if !ok {
 			return nil, fmt.Errorf("kafka storage: image %q has no sha256 digest", s.Image)
 		}
-		out = append(out, Message{Key: "image-" + hex[:12], Payload: s.Payload, Signature: s.Signature})
+		out = append(out, Message{Key: "image-" + hex[:12], Payload: s.Payload, Signature: s.Signature, Raw: true})
 	}
 	return out, nil
 }
@@ -113,11 +118,15 @@ func MessagesOf(batch storage.Batch) ([]Message, error) {
 // value, keyHeader as the Kafka key and the other entries as headers,
 // which is what Chains sends (without the key).
 func (m Message) PubSub() *pubsub.Message {
+	sig := string(m.Signature)
+	if m.Raw {
+		sig = base64.StdEncoding.EncodeToString(m.Signature)
+	}
 	return &pubsub.Message{
 		Body: m.Signature,
 		Metadata: map[string]string{
 			"payload":   base64.StdEncoding.EncodeToString(m.Payload),
-			"signature": string(m.Signature),
+			"signature": sig,
 			keyHeader:   m.Key,
 		},
 	}

@@ -4,13 +4,15 @@ import (
 	"encoding/base64"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/chainseal/chainseal/pkg/config"
 	"github.com/chainseal/chainseal/pkg/storage"
 )
 
 // The messages are Chains' (value and headers "payload", "signature") plus
-// a key per record: the same key for a re-run of the same run.
+// a key per record: the same key for a re-run of the same run. A raw
+// signature (DER bytes, not UTF-8 text) goes in the header in base64.
 func TestMessagesAreChainsWithAKeyPerRecord(t *testing.T) {
 	env := []byte(`{"payloadType":"application/vnd.in-toto+json","payload":"e30=","signatures":[{"sig":"MEU="}]}`)
 	digest := strings.Repeat("ab", 32)
@@ -18,9 +20,9 @@ func TestMessagesAreChainsWithAKeyPerRecord(t *testing.T) {
 		Attestations: []storage.Attestation{
 			{Object: storage.Object{Kind: "PipelineRun", Namespace: "payments", Name: "release-7q2xk", UID: "0b1c-77"}, Payload: []byte(`{}`), Envelope: env},
 			// the tekton format, signed raw: the raw signature, as Chains
-			{Object: storage.Object{Kind: "TaskRun", Namespace: "payments", Name: "build", UID: "9f-1"}, Payload: []byte(`{"kind":"TaskRun"}`), Signature: []byte{0x30, 0x45, 0x02}},
+			{Object: storage.Object{Kind: "TaskRun", Namespace: "payments", Name: "build", UID: "9f-1"}, Payload: []byte(`{"kind":"TaskRun"}`), Signature: []byte{0x30, 0x45, 0x02, 0xe9, 0xff}},
 		},
-		Images: []storage.ImageSignature{{Image: "registry.example/payments/api@sha256:" + digest, Payload: []byte(`{"critical":{}}`), Signature: []byte{0x30, 0x44}}},
+		Images: []storage.ImageSignature{{Image: "registry.example/payments/api@sha256:" + digest, Payload: []byte(`{"critical":{}}`), Signature: []byte{0x30, 0x44, 0x02, 0x20, 0x8b}}},
 	}
 	msgs, err := MessagesOf(batch)
 	if err != nil {
@@ -29,10 +31,11 @@ func TestMessagesAreChainsWithAKeyPerRecord(t *testing.T) {
 	want := []struct {
 		key          string
 		payload, sig []byte
+		sigHeader    string
 	}{
-		{"pipelinerun-0b1c-77", []byte(`{}`), env},
-		{"taskrun-9f-1", []byte(`{"kind":"TaskRun"}`), []byte{0x30, 0x45, 0x02}},
-		{"image-" + digest[:12], []byte(`{"critical":{}}`), []byte{0x30, 0x44}},
+		{"pipelinerun-0b1c-77", []byte(`{}`), env, string(env)},
+		{"taskrun-9f-1", []byte(`{"kind":"TaskRun"}`), []byte{0x30, 0x45, 0x02, 0xe9, 0xff}, "MEUC6f8="},
+		{"image-" + digest[:12], []byte(`{"critical":{}}`), []byte{0x30, 0x44, 0x02, 0x20, 0x8b}, "MEQCIIs="},
 	}
 	if len(msgs) != len(want) {
 		t.Fatalf("%d messages, want %d", len(msgs), len(want))
@@ -45,8 +48,13 @@ func TestMessagesAreChainsWithAKeyPerRecord(t *testing.T) {
 		if got := m.Metadata["payload"]; got != base64.StdEncoding.EncodeToString(w.payload) {
 			t.Errorf("%s: header payload %q, want base64 of the signed payload", w.key, got)
 		}
-		if got := m.Metadata["signature"]; got != string(w.sig) {
-			t.Errorf("%s: header signature %q, want %q", w.key, got, w.sig)
+		if got := m.Metadata["signature"]; got != w.sigHeader {
+			t.Errorf("%s: header signature %q, want %q", w.key, got, w.sigHeader)
+		}
+		for k, v := range m.Metadata {
+			if !utf8.ValidString(v) {
+				t.Errorf("%s: header %s is not UTF-8, which go-cloud refuses: %q", w.key, k, v)
+			}
 		}
 		if got := m.Metadata[keyHeader]; got != w.key {
 			t.Errorf("message key %q, want %q", got, w.key)
