@@ -30,7 +30,7 @@ metadata: {name: chains-config, namespace: tekton-chains}
 data:
   artifacts.taskrun.format: in-toto
   artifacts.taskrun.storage: tekton
-  storage.pubsub.provider: kafka
+  storage.pubsub.provider: inmemory
 ---
 apiVersion: v1
 kind: Secret
@@ -68,7 +68,7 @@ func migratedConfig(t *testing.T, args ...string) (map[string]string, string) {
 // Chains' builder id, and cosign image signatures.
 func TestMigratedConfigSignsInChainsFormat(t *testing.T) {
 	data, report := migratedConfig(t, "--from-file", chainsFiles(t), "-n", "payments")
-	if !strings.Contains(report, "storage.pubsub.provider: chainseal has no pubsub backend") {
+	if !strings.Contains(report, `storage.pubsub.provider: the "inmemory" provider is a topic inside the Chains controller's process`) {
 		t.Errorf("the report does not say why storage.pubsub.provider was dropped:\n%s", report)
 	}
 	r := buildRun().Results("IMAGE_URL", "registry.example/payments/api:1.2", "IMAGE_DIGEST", "sha256:"+tektontest.Digest("api"))

@@ -114,7 +114,7 @@ func TestRunWritesWhatChainsealNeeds(t *testing.T) {
 	var report bytes.Buffer
 	res.WriteReport(&report)
 	for _, want := range []string{"namespace team-a", "namespace team-b", "create    ConfigMap team-a/chainseal-config (done)",
-		"storage.pubsub.topic: chainseal has no pubsub backend", "build: got the chainseal finally task", "sealed: has the chainseal finally task (seal)",
+		"storage.pubsub.topic: the kafka backend is not built into this chainseal", "build: got the chainseal finally task", "sealed: has the chainseal finally task (seal)",
 		"taskRunSpecs"} {
 		if !strings.Contains(report.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, report.String())

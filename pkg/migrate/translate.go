@@ -295,9 +295,9 @@ var rules = map[string]rule{
 	config.KeyGrafeasProjectID: backendKey(config.StorageGrafeas, ""),
 	config.KeyGrafeasNoteID:    backendKey(config.StorageGrafeas, ""),
 	config.KeyGrafeasNoteHint:  backendKey(config.StorageGrafeas, ""),
-	chainsPubSubProvider:       dropped("chainseal has no pubsub backend: Chains' (experimental) publishing of signed runs to Kafka or in-memory topics is not carried over"),
-	chainsPubSubTopic:          dropped("chainseal has no pubsub backend"),
-	chainsPubSubKafkaBootstrap: dropped("chainseal has no pubsub backend"),
+	chainsPubSubProvider:       pubsubProvider,
+	chainsPubSubTopic:          backendKey(config.StorageKafka, ""),
+	chainsPubSubKafkaBootstrap: backendKey(config.StorageKafka, ""),
 
 	config.KeyKMSRef:           kmsKey,
 	config.KeyKMSAuthAddress:   kmsKey,
@@ -373,6 +373,17 @@ func (t *translator) key(k, v string) {
 }
 
 func carried(t *translator, k, v string) { t.carry(k, v, "") }
+
+// pubsubProvider carries Chains' kafka provider to the kafka backend;
+// Chains' inmemory topic lived inside its controller's process, which
+// chainseal does not have.
+func pubsubProvider(t *translator, k, v string) {
+	if v != config.PubSubProviderKafka {
+		t.drop(k, fmt.Sprintf("the %q provider is a topic inside the Chains controller's process, gone with it; chainseal publishes only to Kafka (kafka)", v))
+		return
+	}
+	backendKey(config.StorageKafka, "")(t, k, v)
+}
 
 func dropped(reason string) rule {
 	return func(t *translator, k, _ string) { t.drop(k, reason) }

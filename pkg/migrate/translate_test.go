@@ -128,11 +128,13 @@ var translateCases = []translateCase{
 	{name: "grafeas note hint", key: config.KeyGrafeasNoteHint, config: with(nil, config.KeyGrafeasNoteHint, "h"),
 		status: Dropped, written: map[string]string{config.KeyGrafeasNoteHint: ""}},
 	{name: "pubsub provider", key: chainsPubSubProvider, config: with(nil, chainsPubSubProvider, "kafka"),
-		status: Dropped, reason: "no pubsub backend"},
+		status: Dropped, reason: "kafka backend is not built"},
 	{name: "pubsub topic", key: chainsPubSubTopic, config: with(nil, chainsPubSubTopic, "chains"),
-		status: Dropped, reason: "no pubsub backend"},
+		status: Dropped, reason: "kafka backend is not built"},
 	{name: "kafka servers", key: chainsPubSubKafkaBootstrap, config: with(nil, chainsPubSubKafkaBootstrap, "kafka:9092"),
-		status: Dropped, reason: "no pubsub backend"},
+		status: Dropped, reason: "kafka backend is not built"},
+	{name: "pubsub inmemory", key: chainsPubSubProvider, config: with(nil, chainsPubSubProvider, "inmemory"),
+		status: Dropped, reason: "inside the Chains controller's process"},
 	{name: "kmsref without a kms signer", key: config.KeyKMSRef, config: with(nil, config.KeyKMSRef, "hashivault://release"),
 		status: Dropped, written: map[string]string{config.KeyKMSRef: ""}, reason: "no artifacts.*.signer is kms"},
 	{name: "kmsref Vault", key: config.KeyKMSRef, config: with(kms),
@@ -354,6 +356,24 @@ func TestFullConfigEveryKeyNoted(t *testing.T) {
 
 // A config chainseal would refuse is an error, not a written ConfigMap:
 // here a kms signer without a key, which Chains could not sign with either.
+// With the kafka backend built in (as in cmd/chainseal), Chains' pubsub
+// keys and its kafka storage name are carried, and chainseal reads the
+// result as a kafka backend.
+func TestPubSubCarriedToTheKafkaBackend(t *testing.T) {
+	o := opts()
+	o.Backends = append(slices.Clone(builtIn), config.StorageKafka)
+	tr, err := Translate(Source{Config: map[string]string{
+		config.KeyTaskRunStorage: "tekton,kafka", chainsPubSubProvider: "kafka", chainsPubSubTopic: "chains",
+		chainsPubSubKafkaBootstrap: "kafka-0:9092,kafka-1:9092"}, ConfigFrom: "test"}, "team-a", o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := tr.Parsed.PubSub
+	if !slices.Contains(tr.Parsed.TaskRun.Storage, config.StorageKafka) || p.Provider != "kafka" || p.Topic != "chains" || p.KafkaBootstrapServers != "kafka-0:9092,kafka-1:9092" {
+		t.Errorf("parsed taskrun storage %v, pubsub %+v: want kafka with Chains' topic and brokers", tr.Parsed.TaskRun.Storage, p)
+	}
+}
+
 func TestTranslateRefusesWhatChainsealRefuses(t *testing.T) {
 	_, err := Translate(Source{Config: with(nil, config.KeyPipelineRunSigner, "kms"), ConfigFrom: "ConfigMap tekton-chains/chains-config"}, "team-a", opts())
 	if err == nil || !strings.Contains(err.Error(), config.KeyKMSRef) || !strings.Contains(err.Error(), "team-a") {

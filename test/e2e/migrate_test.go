@@ -51,7 +51,7 @@ func TestMigrateFromChains(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Chains' docs: patch the keys in (getting-started tutorial, and the
-	// experimental pubsub backend, which chainseal lacks).
+	// experimental pubsub backend, which chainseal's kafka backend takes).
 	kubectl("patch", "configmap", "chains-config", "-n", chains, "-p",
 		`{"data":{"artifacts.oci.storage": "oci", "artifacts.taskrun.format":"in-toto", "artifacts.taskrun.storage": "tekton"}}`)
 	kubectl("patch", "configmap", "chains-config", "-n", chains, "-p",
@@ -97,8 +97,6 @@ func TestMigrateFromChains(t *testing.T) {
 	report := migrate("-n", tenant, "--patch-pipelines", "--bundle", bundle)
 	for _, want := range []string{
 		"create    ConfigMap " + tenant + "/chainseal-config (done)",
-		"storage.pubsub.provider: chainseal has no pubsub backend",
-		"storage.pubsub.topic: chainseal has no pubsub backend",
 		"signing-secrets/cosign.key -> cosign.key: copied",
 		"build: got the chainseal finally task",
 		"sealed: has the chainseal finally task (chainseal)",
@@ -112,7 +110,8 @@ func TestMigrateFromChains(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cm.Data["chainseal.compat"] != "chains" || cm.Data["artifacts.taskrun.format"] != "in-toto" || cm.Data["storage.pubsub.provider"] != "" {
+	if cm.Data["chainseal.compat"] != "chains" || cm.Data["artifacts.taskrun.format"] != "in-toto" ||
+		cm.Data["storage.pubsub.provider"] != "kafka" || cm.Data["storage.pubsub.topic"] != "chains" {
 		t.Errorf("chainseal-config = %v", cm.Data)
 	}
 	s, err := admin.CoreV1().Secrets(tenant).Get(ctx, "chainseal-signing", metav1.GetOptions{})
