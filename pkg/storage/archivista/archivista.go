@@ -174,32 +174,41 @@ func (b *Backend) query(ctx context.Context, payloadSHA256 string) ([]string, er
 	if err != nil {
 		return nil, fmt.Errorf("querying its GraphQL API (which chainseal needs to keep one document per attestation): %w", err)
 	}
-	var res struct {
-		Data struct {
-			Dsses struct {
-				Edges []struct {
-					Node struct {
-						GitoidSha256 string `json:"gitoidSha256"`
-					} `json:"node"`
-				} `json:"edges"`
-			} `json:"dsses"`
-		} `json:"data"`
-		Errors []struct {
-			Message string `json:"message"`
-		} `json:"errors"`
-	}
+	var res DSSEAnswer
 	if err := json.Unmarshal(raw, &res); err != nil {
 		return nil, fmt.Errorf("its GraphQL answer is not JSON: %w", err)
 	}
-	if len(res.Errors) > 0 {
-		msgs := make([]string, 0, len(res.Errors))
-		for _, e := range res.Errors {
+	return res.Gitoids()
+}
+
+// DSSEAnswer is Archivista's GraphQL answer to a dsses query that asks for
+// each envelope's gitoidSha256.
+type DSSEAnswer struct {
+	Data struct {
+		Dsses struct {
+			Edges []struct {
+				Node struct {
+					GitoidSha256 string `json:"gitoidSha256"`
+				} `json:"node"`
+			} `json:"edges"`
+		} `json:"dsses"`
+	} `json:"data"`
+	Errors []struct {
+		Message string `json:"message"`
+	} `json:"errors"`
+}
+
+// Gitoids are the envelopes the answer names, or the errors it reports.
+func (a DSSEAnswer) Gitoids() ([]string, error) {
+	if len(a.Errors) > 0 {
+		msgs := make([]string, 0, len(a.Errors))
+		for _, e := range a.Errors {
 			msgs = append(msgs, e.Message)
 		}
 		return nil, fmt.Errorf("its GraphQL API answered: %s", strings.Join(msgs, "; "))
 	}
 	var out []string
-	for _, e := range res.Data.Dsses.Edges {
+	for _, e := range a.Data.Dsses.Edges {
 		out = append(out, e.Node.GitoidSha256)
 	}
 	return out, nil

@@ -8,6 +8,7 @@ import (
 
 	archivistaclient "github.com/in-toto/archivista/pkg/http-client"
 
+	"github.com/chainseal/chainseal/pkg/storage/archivista"
 	"github.com/chainseal/chainseal/pkg/verify"
 )
 
@@ -32,30 +33,17 @@ func (a Archivista) Where() string { return a.URL }
 
 func (a Archivista) Envelopes(ctx context.Context, _, alg, digest string) ([]verify.Stored, error) {
 	// GraphQLQueryToDst decodes the whole GraphQL answer: data and errors.
-	var res struct {
-		Data struct {
-			Dsses struct {
-				Edges []struct {
-					Node struct {
-						GitoidSha256 string `json:"gitoidSha256"`
-					} `json:"node"`
-				} `json:"edges"`
-			} `json:"dsses"`
-		} `json:"data"`
-		Errors []struct {
-			Message string `json:"message"`
-		} `json:"errors"`
-	}
+	var res archivista.DSSEAnswer
 	vars := map[string]string{"algo": alg, "digest": digest}
 	if err := a.Client.GraphQLQueryToDst(ctx, subjectQuery, vars, &res); err != nil {
 		return nil, fmt.Errorf("searching %s for subject %s:%s: %w", a.URL, alg, digest, err)
 	}
-	if len(res.Errors) > 0 {
-		return nil, fmt.Errorf("searching %s for subject %s:%s: its GraphQL API answered: %s", a.URL, alg, digest, res.Errors[0].Message)
+	gitoids, err := res.Gitoids()
+	if err != nil {
+		return nil, fmt.Errorf("searching %s for subject %s:%s: %w", a.URL, alg, digest, err)
 	}
 	var out []verify.Stored
-	for _, e := range res.Data.Dsses.Edges {
-		g := e.Node.GitoidSha256
+	for _, g := range gitoids {
 		if _, err := hex.DecodeString(g); err != nil || len(g) != 64 {
 			return nil, fmt.Errorf("%s named an envelope %q, which is not a gitoid", a.URL, g)
 		}
