@@ -18,9 +18,7 @@ import (
 	archivistaclient "github.com/in-toto/archivista/pkg/http-client"
 	"github.com/sigstore/sigstore/pkg/signature"
 	sigdsse "github.com/sigstore/sigstore/pkg/signature/dsse"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/chainseal/chainseal/internal/kubetest"
 	"github.com/chainseal/chainseal/internal/stacktest"
 )
 
@@ -51,13 +49,7 @@ func TestArchivistaStoresWhereWitnessLooks(t *testing.T) {
 		out, err := cmd.CombinedOutput()
 		return string(out), err
 	}
-	signed := func() bool {
-		pr, err := kubetest.AdminTekton(t, env).TektonV1().PipelineRuns(f.ns).Get(context.Background(), f.build.Name, metav1.GetOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return pr.Annotations["chains.tekton.dev/signed"] == "true"
-	}
+	signed := func() bool { return f.markedSigned(t) }
 
 	for _, down := range []string{"http://127.0.0.1:1", server + "/no-archivista-here"} {
 		if out, err := sign(down); err == nil {

@@ -26,9 +26,7 @@ import (
 	"google.golang.org/api/option"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/chainseal/chainseal/internal/kubetest"
 	"github.com/chainseal/chainseal/internal/stacktest"
 )
 
@@ -220,13 +218,7 @@ func TestBackendDiesDuringARun(t *testing.T) {
 				out, err := cmd.CombinedOutput()
 				return string(out), err
 			}
-			signed := func() bool {
-				pr, err := kubetest.AdminTekton(t, env).TektonV1().PipelineRuns(f.ns).Get(ctx, f.build.Name, metav1.GetOptions{})
-				if err != nil {
-					t.Fatal(err)
-				}
-				return pr.Annotations["chains.tekton.dev/signed"] == "true"
-			}
+			signed := func() bool { return f.markedSigned(t) }
 
 			proxy := newDyingProxyDouble(t, b.target, b.budget)
 			out, err := sign(proxy.addr)

@@ -74,13 +74,7 @@ func TestDocDBStoresWhereChainsReadersLook(t *testing.T) {
 		out, err := cmd.CombinedOutput()
 		return string(out), err
 	}
-	signed := func() bool {
-		pr, err := kubetest.AdminTekton(t, env).TektonV1().PipelineRuns(f.ns).Get(context.Background(), f.build.Name, metav1.GetOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return pr.Annotations["chains.tekton.dev/signed"] == "true"
-	}
+	signed := func() bool { return f.markedSigned(t) }
 
 	if out, err := sign("mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=2000&connectTimeoutMS=1000"); err == nil {
 		t.Fatalf("sign succeeded with the MongoDB server down:\n%s", out)

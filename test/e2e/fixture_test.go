@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	"github.com/chainseal/chainseal/internal/demo"
 	"github.com/chainseal/chainseal/internal/kubetest"
 	"github.com/chainseal/chainseal/internal/stacktest"
@@ -67,4 +69,14 @@ func (f *buildFixture) kubeconfig(t testing.TB) string {
 func (f *buildFixture) signArgs(t testing.TB) []string {
 	return []string{"sign", "--kubeconfig", f.kubeconfig(t), "-n", f.ns, "--pipelinerun", f.build.Name,
 		"--pipelinerun-uid", string(f.build.UID), "--taskrun", f.build.OwnTaskRun, "--results-dir", ""}
+}
+
+// markedSigned: the build's PipelineRun carries chains.tekton.dev/signed=true.
+func (f *buildFixture) markedSigned(t testing.TB) bool {
+	t.Helper()
+	pr, err := kubetest.AdminTekton(t, f.env).TektonV1().PipelineRuns(f.ns).Get(context.Background(), f.build.Name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pr.Annotations["chains.tekton.dev/signed"] == "true"
 }

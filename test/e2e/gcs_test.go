@@ -23,9 +23,7 @@ import (
 	sigdsse "github.com/sigstore/sigstore/pkg/signature/dsse"
 	"google.golang.org/api/iterator"
 	"google.golang.org/api/option"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/chainseal/chainseal/internal/kubetest"
 	"github.com/chainseal/chainseal/internal/stacktest"
 )
 
@@ -65,13 +63,7 @@ func TestGCSStoresWhereChainsReadersLook(t *testing.T) {
 		out, err := cmd.CombinedOutput()
 		return string(out), err
 	}
-	signed := func() bool {
-		pr, err := kubetest.AdminTekton(t, env).TektonV1().PipelineRuns(f.ns).Get(ctx, f.build.Name, metav1.GetOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return pr.Annotations["chains.tekton.dev/signed"] == "true"
-	}
+	signed := func() bool { return f.markedSigned(t) }
 
 	if out, err := sign(bucket + "-missing"); err == nil {
 		t.Fatalf("sign succeeded into a bucket that does not exist:\n%s", out)

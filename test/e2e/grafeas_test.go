@@ -14,9 +14,7 @@ import (
 	gpb "github.com/grafeas/grafeas/proto/v1/grafeas_go_proto"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/chainseal/chainseal/internal/kubetest"
 	"github.com/chainseal/chainseal/internal/stacktest"
 	"github.com/chainseal/chainseal/pkg/storage/grafeas"
 )
@@ -51,13 +49,7 @@ func TestGrafeasStoresWhereChainsReadersLook(t *testing.T) {
 		out, err := cmd.CombinedOutput()
 		return string(out), err
 	}
-	signed := func() bool {
-		pr, err := kubetest.AdminTekton(t, env).TektonV1().PipelineRuns(f.ns).Get(context.Background(), f.build.Name, metav1.GetOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return pr.Annotations["chains.tekton.dev/signed"] == "true"
-	}
+	signed := func() bool { return f.markedSigned(t) }
 
 	if out, err := sign("127.0.0.1:1"); err == nil {
 		t.Fatalf("sign succeeded with the Grafeas server down:\n%s", out)

@@ -15,9 +15,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/chainseal/chainseal/internal/kubetest"
 	"github.com/chainseal/chainseal/internal/stacktest"
 )
 
@@ -54,13 +52,7 @@ func TestKafkaPublishesWhatAConsumerReads(t *testing.T) {
 		out, err := cmd.CombinedOutput()
 		return string(out), err
 	}
-	signed := func() bool {
-		pr, err := kubetest.AdminTekton(t, env).TektonV1().PipelineRuns(f.ns).Get(context.Background(), f.build.Name, metav1.GetOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return pr.Annotations["chains.tekton.dev/signed"] == "true"
-	}
+	signed := func() bool { return f.markedSigned(t) }
 
 	for _, bad := range [][2]string{{"127.0.0.1:1", "chains"}, {bootstrap, "not-a-topic-there"}} {
 		if out, err := sign(bad[0], bad[1]); err == nil {
