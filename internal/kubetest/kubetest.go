@@ -20,6 +20,8 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/chainseal/chainseal/internal/stacktest"
+
+	"github.com/chainseal/chainseal/pkg/kubeclient"
 )
 
 // AdminConfig is the stack's admin rest config.
@@ -36,6 +38,29 @@ func AdminConfig(t testing.TB, env *stacktest.Env) *rest.Config {
 func Admin(t testing.TB, env *stacktest.Env) kubernetes.Interface {
 	t.Helper()
 	return kubernetes.NewForConfigOrDie(AdminConfig(t, env))
+}
+
+// AdminCore is the Task's own core/v1 client (kubeclient.New) with
+// cluster-admin rights.
+func AdminCore(t testing.TB, env *stacktest.Env) kubeclient.Core {
+	t.Helper()
+	return core(t, AdminConfig(t, env))
+}
+
+// CoreAs is the Task's own core/v1 client (kubeclient.New) authenticating
+// with token.
+func CoreAs(t testing.TB, env *stacktest.Env, token string) kubeclient.Core {
+	t.Helper()
+	return core(t, ConfigAs(t, env, token))
+}
+
+func core(t testing.TB, rc *rest.Config) kubeclient.Core {
+	t.Helper()
+	c, _, err := kubeclient.New(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 // AdminTekton is a Tekton clientset with cluster-admin rights.

@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/chainseal/chainseal/pkg/kubeclient"
 )
@@ -231,7 +230,7 @@ func FromPlatformConfigMap(ctx context.Context, c kubeclient.Core, ref string) (
 	if !ok || ns == "" || name == "" {
 		return nil, "", fmt.Errorf("--platform-config %q: use namespace/name, e.g. %s", ref, DefaultPlatformConfig)
 	}
-	cm, err := c.CoreV1().ConfigMaps(ns).Get(ctx, name, metav1.GetOptions{})
+	cm, err := c.ConfigMap(ctx, ns, name)
 	switch {
 	case apierrors.IsNotFound(err):
 		return nil, fmt.Sprintf("ConfigMap %s not found", ref), nil

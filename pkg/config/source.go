@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/chainseal/chainseal/pkg/kubeclient"
 )
@@ -18,7 +17,7 @@ const DefaultConfigMapName = "chainseal-config"
 // namespace. A missing ConfigMap is not an error (defaults apply); a
 // forbidden one is, since the operator meant chainseal to read it.
 func FromConfigMap(ctx context.Context, c kubeclient.Core, namespace, name string) (map[string]string, error) {
-	cm, err := c.CoreV1().ConfigMaps(namespace).Get(ctx, name, metav1.GetOptions{})
+	cm, err := c.ConfigMap(ctx, namespace, name)
 	if apierrors.IsNotFound(err) {
 		return map[string]string{}, nil
 	}

@@ -18,6 +18,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
+
+	"github.com/chainseal/chainseal/pkg/kubeclient/typed"
 )
 
 func dockerSecret(name string, users map[string]string) *corev1.Secret {
@@ -79,7 +81,7 @@ func cluster() *fake.Clientset {
 // mounts), chainseal's (an imagePullSecret; a missing one is skipped), the
 // docker config, then nobody.
 func TestKeychainOrder(t *testing.T) {
-	kc := Keychain(context.Background(), cluster(), Sources{Namespace: "ns", RunServiceAccount: "builder", ServiceAccount: "chainseal",
+	kc := Keychain(context.Background(), typed.Core(cluster()), Sources{Namespace: "ns", RunServiceAccount: "builder", ServiceAccount: "chainseal",
 		DockerConfig: staticKeychain{"a.example": "docker", "b.example": "docker", "c.example": "docker"}}, nil)
 	for reg, want := range map[string]string{"a.example": "run", "b.example": "seal", "c.example": "docker", "d.example": "anonymous"} {
 		if got := userFor(t, kc, reg); got != want {
@@ -91,7 +93,7 @@ func TestKeychainOrder(t *testing.T) {
 // Nothing is read from the API before a registry is asked for.
 func TestKeychainReadsNothingUntilAsked(t *testing.T) {
 	c := cluster()
-	kc := Keychain(context.Background(), c, Sources{Namespace: "ns", RunServiceAccount: "builder", ServiceAccount: "chainseal", DockerConfig: staticKeychain{}}, nil)
+	kc := Keychain(context.Background(), typed.Core(c), Sources{Namespace: "ns", RunServiceAccount: "builder", ServiceAccount: "chainseal", DockerConfig: staticKeychain{}}, nil)
 	if n := len(c.Actions()); n != 0 {
 		t.Fatalf("%d API calls before any registry was asked for", n)
 	}
@@ -112,7 +114,7 @@ func TestKeychainSkipsWhatItMayNotRead(t *testing.T) {
 		return false, nil, nil
 	})
 	var logs bytes.Buffer
-	kc := Keychain(context.Background(), c, Sources{Namespace: "ns", RunServiceAccount: "builder", ServiceAccount: "chainseal", DockerConfig: staticKeychain{}},
+	kc := Keychain(context.Background(), typed.Core(c), Sources{Namespace: "ns", RunServiceAccount: "builder", ServiceAccount: "chainseal", DockerConfig: staticKeychain{}},
 		slog.New(slog.NewTextHandler(&logs, nil)))
 	if got := userFor(t, kc, "a.example"); got != "seal" {
 		t.Errorf("a.example: credentials of %q, want chainseal's (the run's Secret is forbidden)", got)

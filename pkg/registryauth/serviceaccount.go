@@ -5,10 +5,8 @@ import (
 	"log/slog"
 
 	"github.com/google/go-containerregistry/pkg/authn"
-	kauth "github.com/google/go-containerregistry/pkg/authn/kubernetes"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/chainseal/chainseal/pkg/kubeclient"
 )
@@ -19,7 +17,7 @@ import (
 // or Secret chainseal may not read, or that does not exist, is skipped and
 // logged by name; nil when nothing is left.
 func serviceAccountKeychain(ctx context.Context, kube kubeclient.Core, ns, name string, log *slog.Logger) authn.Keychain {
-	sa, err := kube.CoreV1().ServiceAccounts(ns).Get(ctx, name, metav1.GetOptions{})
+	sa, err := kube.ServiceAccount(ctx, ns, name)
 	if err != nil {
 		log.Info("registry credentials: not using a ServiceAccount", "serviceAccount", ns+"/"+name, "reason", reason(err))
 		return nil
@@ -33,7 +31,7 @@ func serviceAccountKeychain(ctx context.Context, kube kubeclient.Core, ns, name 
 	}
 	var secrets []corev1.Secret
 	for _, n := range names {
-		s, err := kube.CoreV1().Secrets(ns).Get(ctx, n, metav1.GetOptions{})
+		s, err := kube.Secret(ctx, ns, n)
 		if err != nil {
 			log.Info("registry credentials: not using a Secret of a ServiceAccount", "serviceAccount", ns+"/"+name, "secret", n, "reason", reason(err))
 			continue
@@ -46,7 +44,7 @@ func serviceAccountKeychain(ctx context.Context, kube kubeclient.Core, ns, name 
 	if len(secrets) == 0 {
 		return nil
 	}
-	kc, err := kauth.NewFromPullSecrets(ctx, secrets)
+	kc, err := newPullSecrets(secrets)
 	if err != nil {
 		// The parse error names the entry, never a credential.
 		log.Info("registry credentials: not using a ServiceAccount's Secrets", "serviceAccount", ns+"/"+name, "reason", err.Error())

@@ -63,7 +63,7 @@ func TestClaimOfAnImageNobodyPushedIsRefused(t *testing.T) {
 		}
 		// Signing and marking need more than reading: the admin's clients.
 		g.opts.DryRun, g.opts.SecretDir, g.opts.ServiceAccount = false, keyDir(t), "chainseal"
-		g.opts.Kube, g.opts.Tekton = kubetest.Admin(t, g.env), kubetest.AdminTekton(t, g.env)
+		g.opts.Kube, g.opts.Tekton = kubetest.AdminCore(t, g.env), kubetest.AdminTekton(t, g.env)
 		_, err := sign.Run(g.ctx, g.opts)
 		return g, err
 	}

@@ -153,5 +153,5 @@ func governedNamespace(t *testing.T, platform, tenant map[string]string, tasks .
 	return governed{ctx: ctx, env: env, admin: admin, ns: ns, opts: sign.Options{
 		Namespace: ns, PipelineRun: "release", ConfigMap: config.DefaultConfigMapName,
 		PlatformConfig: config.DefaultPlatformConfig, DryRun: true,
-		Kube: kubetest.KubeAs(t, env, token), Tekton: kubetest.TektonAs(t, env, token)}}
+		Kube: kubetest.CoreAs(t, env, token), Tekton: kubetest.TektonAs(t, env, token)}}
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/chainseal/chainseal/internal/sigtest"
 	"github.com/chainseal/chainseal/pkg/config"
+	"github.com/chainseal/chainseal/pkg/kubeclient/typed"
 	"github.com/chainseal/chainseal/pkg/tekton/tektontest"
 )
 
@@ -38,7 +39,7 @@ func TestRunFromFilesReadsTheRunsNamespaceConfig(t *testing.T) {
 	})
 	out, err := Run(context.Background(), Options{
 		FromFiles: buildRun("payments").WriteFiles(t), ConfigMap: config.DefaultConfigMapName,
-		Kube: kube, DryRun: true,
+		Kube: typed.Core(kube), DryRun: true,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -10,7 +10,6 @@ import (
 	"sync"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/chainseal/chainseal/pkg/kubeclient"
 )
@@ -91,7 +90,7 @@ func (k *kubeSecret) fetch(ctx context.Context) (map[string][]byte, error) {
 	if k.client == nil {
 		return nil, errors.New("no Kubernetes client to read " + k.String())
 	}
-	s, err := k.client.CoreV1().Secrets(k.namespace).Get(ctx, k.name, metav1.GetOptions{})
+	s, err := k.client.Secret(ctx, k.namespace, k.name)
 	switch {
 	case apierrors.IsNotFound(err):
 		// Every file is then missing: callers report it as such.

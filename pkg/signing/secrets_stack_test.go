@@ -33,7 +33,7 @@ func TestKubeSecret(t *testing.T) {
 	}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	sa := s.clientAs(t, s.saToken(t, ns, "chainseal"))
+	sa := s.coreAs(t, s.saToken(t, ns, "chainseal"))
 	cfg := mustParse(t, nil)
 
 	_, err = Load(ctx, config.SignerX509, cfg, WithSecrets(KubeSecret(sa, ns, "")))
@@ -63,7 +63,7 @@ func TestKubeSecret(t *testing.T) {
 	}
 
 	t.Run("missing Secret", func(t *testing.T) {
-		_, err := Load(ctx, config.SignerX509, cfg, WithSecrets(KubeSecret(s.kube, ns, "no-such-secret")))
+		_, err := Load(ctx, config.SignerX509, cfg, WithSecrets(KubeSecret(s.coreAs(t, ""), ns, "no-such-secret")))
 		assertContains(t, err, "Secret "+ns+"/no-such-secret", "not found", FileX509Key)
 	})
 }

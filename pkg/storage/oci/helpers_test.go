@@ -139,6 +139,22 @@ type countingTransport struct {
 	inner http.RoundTripper
 	sent  atomic.Int64
 	reqs  atomic.Int64
+
+	mu    sync.Mutex
+	calls []string // "METHOD kind" per request: kind is blob, upload or manifest
+}
+
+// count is how many requests were "METHOD kind" (see calls).
+func (c *countingTransport) count(call string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, x := range c.calls {
+		if x == call {
+			n++
+		}
+	}
+	return n
 }
 
 func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
@@ -146,6 +162,18 @@ func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		c.sent.Add(int64(len(dump)))
 	}
 	c.reqs.Add(1)
+	kind := "other"
+	switch {
+	case strings.Contains(r.URL.Path, "/blobs/uploads/"):
+		kind = "upload"
+	case strings.Contains(r.URL.Path, "/blobs/"):
+		kind = "blob"
+	case strings.Contains(r.URL.Path, "/manifests/"):
+		kind = "manifest"
+	}
+	c.mu.Lock()
+	c.calls = append(c.calls, r.Method+" "+kind)
+	c.mu.Unlock()
 	return c.inner.RoundTrip(r)
 }
 

@@ -244,7 +244,9 @@ type sessionKey struct{}
 
 type session struct {
 	puller *remote.Puller
-	pusher *remote.Pusher
+	pusher *remote.Pusher // for cosign's bundle writer (sgbundle.go)
+	// pushers: the transports of the cosign tags' writes (upload.go).
+	pushers pushers
 }
 
 // withSession returns a context whose registry calls share authenticated

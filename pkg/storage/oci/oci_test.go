@@ -349,3 +349,41 @@ func TestLoggedRecordIsNotDedupedAgainstAnUnloggedLayer(t *testing.T) {
 		}
 	}
 }
+
+// A new attestation goes up in the fewest requests the distribution spec
+// allows: each new blob in one POST and one PUT, no HEAD asking whether it
+// exists, no PATCH; appending to a tag sends only the new layer and config,
+// not the layers already there.
+func TestStoreUploadsNewBlobsWhole(t *testing.T) {
+	ctx := context.Background()
+	reg := inProcessRegistry(t)
+	repo, d := pushRandom(t, reg+"/app")
+	k := newTestKey(t)
+	ct := &countingTransport{inner: remote.DefaultTransport.(*http.Transport).Clone()}
+	b, err := oci.New(oci.WithTransport(ct))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, build := range []string{"1", "2"} {
+		ct.mu.Lock()
+		ct.calls = nil
+		ct.mu.Unlock()
+		if _, err := b.Store(ctx, storage.Batch{Attestations: []storage.Attestation{k.attestation(t, repo, mustHash(t, d), build)}}); err != nil {
+			t.Fatal(err)
+		}
+		for call, want := range map[string]int{
+			"HEAD blob":    0,
+			"PATCH upload": 0,
+			"POST upload":  2, // the new layer and the new config
+			"PUT upload":   2,
+			"PUT manifest": 1,
+		} {
+			if n := ct.count(call); n != want {
+				t.Errorf("store %d: %d requests %q, want %d (all: %v)", i+1, n, call, want, ct.calls)
+			}
+		}
+	}
+	if n := len(layers(t, attTag(repo, d))); n != 2 {
+		t.Errorf(".att has %d layers, want 2", n)
+	}
+}

@@ -7,15 +7,12 @@ import (
 	"net/http"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/partial"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/sigstore/cosign/v2/pkg/oci"
 	"github.com/sigstore/cosign/v2/pkg/oci/empty"
 	"github.com/sigstore/cosign/v2/pkg/oci/mutate"
 	ociremote "github.com/sigstore/cosign/v2/pkg/oci/remote"
-	"golang.org/x/sync/errgroup"
 )
 
 // tagOf names one of the tags cosign keeps next to an image
@@ -92,8 +89,7 @@ func (b *Backend) appendAndWrite(ctx context.Context, t *cosignTag, s oci.Signat
 	if err != nil {
 		return fmt.Errorf("appending to %s: %w", t.tag, err)
 	}
-	opts := b.remoteOpts(ctx)
-	if err := uploadBlobs(ctx, t.tag.Context(), next, opts); err != nil {
+	if err := b.uploadBlobs(ctx, t.tag.Context(), next, t.base); err != nil {
 		return fmt.Errorf("writing %s: %w", t.tag, err)
 	}
 	now, err := b.tagDigest(ctx, t.tag)
@@ -103,28 +99,9 @@ func (b *Backend) appendAndWrite(ctx context.Context, t *cosignTag, s oci.Signat
 	if now != t.digest {
 		return errTagMoved
 	}
-	if err := remote.Put(t.tag, next, opts...); err != nil {
+	if err := b.putManifest(ctx, t.tag, next); err != nil {
 		return fmt.Errorf("writing %s: %w", t.tag, err)
 	}
 	t.written = h.String()
 	return nil
-}
-
-// uploadBlobs uploads img's layers and config to repo, in parallel; blobs
-// the repository has are only checked (one HEAD each). Unlike remote.Write
-// it neither checks for nor writes the manifest.
-func uploadBlobs(ctx context.Context, repo name.Repository, img v1.Image, opts []remote.Option) error {
-	layers, err := img.Layers()
-	if err != nil {
-		return err
-	}
-	cfg, err := partial.ConfigLayer(img)
-	if err != nil {
-		return err
-	}
-	g, ctx := errgroup.WithContext(ctx)
-	for _, l := range append(layers, cfg) {
-		g.Go(func() error { return remote.WriteLayer(repo, l, append(opts, remote.WithContext(ctx))...) })
-	}
-	return g.Wait()
 }
