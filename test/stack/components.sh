@@ -15,7 +15,7 @@
 #
 #      name      version    files (all present = cached)                                                  after  for
 build  apt       -          -                                                                             -      stack
-build  vault     v1.19.5    vault                                                                         -      stack
+build  vault     v1.19.5-minimal "vault plugins/kubernetes"                                                 -      stack
 build  kube      v1.33.13   "kube-apiserver kube-controller-manager kube-scheduler kubelet kubectl"       -      stack
 build  etcd      v3.5.21    etcd                                                                          kube   stack
 build  tekton    v1.15.0    "controller resolvers entrypoint nop sidecarlogresults workingdirinit crds"  -      stack

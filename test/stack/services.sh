@@ -375,7 +375,7 @@ setup_trusted-root() {
 start_vault() {
   local token; token=$(rand_secret)
   spawn vault "$(bin vault)/vault" server -dev -dev-listen-address="127.0.0.1:$VAULT_PORT" \
-    -dev-root-token-id="$token" -dev-no-store-token
+    -dev-root-token-id="$token" -dev-no-store-token -dev-plugin-dir="$(bin vault)/plugins"
   publish VAULT_ADDR "http://127.0.0.1:$VAULT_PORT"
   publish VAULT_TOKEN "$token"
   publish VAULT_KUBERNETES_AUTH_PATH kubernetes
