@@ -13,6 +13,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/chainseal/chainseal/internal/kubetest"
 	"github.com/chainseal/chainseal/pkg/config"
 )
 
@@ -33,7 +34,7 @@ func TestKubeSecret(t *testing.T) {
 	}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	sa := s.coreAs(t, s.saToken(t, ns, "chainseal"))
+	sa := kubetest.CoreAs(t, s.env, s.saToken(t, ns, "chainseal"))
 	cfg := mustParse(t, nil)
 
 	_, err = Load(ctx, config.SignerX509, cfg, WithSecrets(KubeSecret(sa, ns, "")))
@@ -63,7 +64,7 @@ func TestKubeSecret(t *testing.T) {
 	}
 
 	t.Run("missing Secret", func(t *testing.T) {
-		_, err := Load(ctx, config.SignerX509, cfg, WithSecrets(KubeSecret(s.coreAs(t, ""), ns, "no-such-secret")))
+		_, err := Load(ctx, config.SignerX509, cfg, WithSecrets(KubeSecret(kubetest.AdminCore(t, s.env), ns, "no-such-secret")))
 		assertContains(t, err, "Secret "+ns+"/no-such-secret", "not found", FileX509Key)
 	})
 }

@@ -18,7 +18,6 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/chainseal/chainseal/internal/stacktest"
-	"github.com/chainseal/chainseal/pkg/kubeclient"
 )
 
 // stack is the real local stack as an admin sees it: a root Vault client and
@@ -169,22 +168,6 @@ func (s *stack) clientAs(t testing.TB, token string) kubernetes.Interface {
 		t.Fatal(err)
 	}
 	return k
-}
-
-// coreAs is the Task's own core/v1 client (kubeclient.New) authenticating
-// with token; the admin's when token is "".
-func (s *stack) coreAs(t testing.TB, token string) kubeclient.Core {
-	t.Helper()
-	rc := s.rest
-	if token != "" {
-		rc = rest.AnonymousClientConfig(s.rest)
-		rc.BearerToken = token
-	}
-	core, _, err := kubeclient.New(rc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return core
 }
 
 func waitUntil(t testing.TB, d time.Duration, cond func() bool) {

@@ -27,10 +27,13 @@ import (
 // authenticating, retrying transport (transport.NewWithContext), so auth
 // and errors (transport.Error, read by contended) are as with remote.
 
-// retryStatusCodes are the statuses go-containerregistry's remote retries.
+// retryStatusCodes are the statuses go-containerregistry's remote retries
+// (its unexported defaultRetryStatusCodes), so writes retry as before.
 var retryStatusCodes = []int{
 	http.StatusRequestTimeout, http.StatusTooManyRequests, http.StatusInternalServerError,
 	http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout,
+	499, // nginx: client closed request
+	522, // Cloudflare: connection timed out
 }
 
 // pushers holds one authenticated push transport per repository, for a
@@ -136,9 +139,10 @@ func uploadBlob(ctx context.Context, rt http.RoundTripper, repo name.Repository,
 	if err != nil {
 		return err
 	}
-	loc, err := resp.Request.URL.Parse(resp.Header.Get("Location"))
-	if err != nil || resp.Header.Get("Location") == "" {
-		return fmt.Errorf("starting the upload of %s to %s: the registry answered without a usable Location (%q)", h, repo, resp.Header.Get("Location"))
+	location := resp.Header.Get("Location")
+	loc, err := resp.Request.URL.Parse(location)
+	if err != nil || location == "" {
+		return fmt.Errorf("starting the upload of %s to %s: the registry answered without a usable Location (%q)", h, repo, location)
 	}
 	q := loc.Query()
 	q.Set("digest", h.String())
