@@ -2,7 +2,11 @@
 SHELL := /bin/bash
 export GOTOOLCHAIN := local
 export GONOSUMDB := github.com/tektoncd
-export GOFLAGS := -buildvcs=false
+# Everything builds as the image does (ko.yaml: CGO_ENABLED=0, -trimpath), so
+# go vet, the tests, the e2e image build and the stack's tools from go.mod
+# (test/stack/builds.sh: repo_tool) compile each package they share once.
+export CGO_ENABLED := 0
+export GOFLAGS := -buildvcs=false -trimpath
 
 GO_TEST_FLAGS ?= -count=1 -timeout 45m -tags stack
 FUZZTIME ?= 1000x

@@ -34,18 +34,38 @@ module_dir() {
   GOFLAGS=-mod=mod go mod download -json "$1" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p'
 }
 
-build_crane() { go_install "$1" "github.com/google/go-containerregistry/cmd/crane@$CRANE_VERSION"; }
+# Each build says whether it uses cgo (make test exports CGO_ENABLED=0 for
+# chainseal's own packages): the tools of chainseal's go.mod build static,
+# the others as their projects' defaults.
+unset CGO_ENABLED
+
+# repo_tool DIR MODULE VERSION PKG...: builds PKG..., tools of the
+# repository's own go.mod (its `tool` lines), into DIR. In chainseal's module
+# they link the dependency versions chainseal links, and built as `make test`
+# builds chainseal (static, -trimpath, as ko builds the image) the packages
+# they share with it (sigstore, grpc, client-go, Tekton's API, the cloud KMS
+# SDKs) compile once for the stack, go vet, the tests and the image. VERSION,
+# the builds table's, keys the cache, so it must be the version go.mod
+# selects for MODULE.
+repo_tool() {
+  local dir=$1 module=$2 want=$3 got; shift 3
+  got=$(cd "$REPO_DIR" && go list -m -f '{{.Version}}' "$module")
+  [ "$got" = "$want" ] ||
+    die "go.mod selects $module $got, test/stack/components.sh says $want: make them the same"
+  (cd "$REPO_DIR" && CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o "$dir/" "$@")
+}
+
+build_crane() { repo_tool "$1" github.com/google/go-containerregistry "$CRANE_VERSION" github.com/google/go-containerregistry/cmd/crane; }
 build_ko() { go_install "$1" "github.com/google/ko@$KO_VERSION"; }
-build_cosign() { go_install "$1" "github.com/sigstore/cosign/v2/cmd/cosign@$COSIGN_VERSION"; }
-build_fulcio() { go_install "$1" "github.com/sigstore/fulcio@$FULCIO_VERSION"; }
+build_cosign() { repo_tool "$1" github.com/sigstore/cosign/v2 "$COSIGN_VERSION" github.com/sigstore/cosign/v2/cmd/cosign; }
+build_fulcio() { repo_tool "$1" github.com/sigstore/fulcio "$FULCIO_VERSION" github.com/sigstore/fulcio; }
 build_rekor() {
-  go_install "$1" "github.com/sigstore/rekor/cmd/rekor-server@$REKOR_VERSION" "github.com/sigstore/rekor/cmd/rekor-cli@$REKOR_VERSION"
+  repo_tool "$1" github.com/sigstore/rekor "$REKOR_VERSION" github.com/sigstore/rekor/cmd/rekor-server github.com/sigstore/rekor/cmd/rekor-cli
 }
 
 build_trillian() {
-  go_install "$1" "github.com/google/trillian/cmd/trillian_log_server@$TRILLIAN_VERSION" \
-    "github.com/google/trillian/cmd/trillian_log_signer@$TRILLIAN_VERSION" \
-    "github.com/google/trillian/cmd/createtree@$TRILLIAN_VERSION"
+  repo_tool "$1" github.com/google/trillian "$TRILLIAN_VERSION" github.com/google/trillian/cmd/trillian_log_server \
+    github.com/google/trillian/cmd/trillian_log_signer github.com/google/trillian/cmd/createtree
   # The schema MariaDB is loaded with ships in the trillian module.
   cp "$(module_dir "github.com/google/trillian@$TRILLIAN_VERSION")/storage/mysql/schema/storage.sql" "$1/storage.sql"
 }
@@ -73,11 +93,10 @@ build_grafeas() {
   (cd "$STACK_DIR/tools/grafeas" && go build -trimpath -ldflags '-s -w' -o "$1/grafeas-server" .)
 }
 
-# Archivista (in-toto): the attestation store of storage backend archivista,
-# from our tools module (go install cannot: the proxy refuses the module's
-# version list, which it reads for deprecations).
+# Archivista (in-toto): the attestation store of storage backend archivista.
+# chainseal's go.mod already requires its module (the client).
 build_archivista() {
-  (cd "$STACK_DIR/tools/archivista" && go build -trimpath -ldflags '-s -w' -o "$1/archivista" github.com/in-toto/archivista/cmd/archivista)
+  repo_tool "$1" github.com/in-toto/archivista "$ARCHIVISTA_VERSION" github.com/in-toto/archivista/cmd/archivista
 }
 
 # The Kafka test double (storage backend kafka): franz-go's kfake, an
@@ -129,11 +148,14 @@ build_tkn() {
 # Tekton Pipelines: the controller and the resolvers (processes of the
 # stack), the four programs Tekton puts in pods (static, as ko builds them;
 # up pushes each as a one-layer image), and the CRDs of config/300-crds.
+# Tekton's module is chainseal's dependency: they build from go.mod's tool
+# lines, with the versions of Tekton's dependencies chainseal links (newer
+# patch releases of some than Tekton v1.15.0's own go.mod asks for).
 build_tekton() {
   local p pkgs=()
   for p in controller resolvers entrypoint nop sidecarlogresults workingdirinit; do pkgs+=("github.com/tektoncd/pipeline/cmd/$p"); done
-  (cd "$STACK_DIR/tools/tekton" && CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o "$1/" "${pkgs[@]}")
-  local mod; mod=$(cd "$STACK_DIR/tools/tekton" && go list -m -f '{{.Dir}}' github.com/tektoncd/pipeline)
+  repo_tool "$1" github.com/tektoncd/pipeline "$TEKTON_VERSION" "${pkgs[@]}"
+  local mod; mod=$(cd "$REPO_DIR" && go list -m -f '{{.Dir}}' github.com/tektoncd/pipeline)
   [ -d "$mod/config/300-crds" ] || die "tekton CRDs not found in $mod"
   mkdir -p "$1/crds" && cp "$mod"/config/300-crds/*.yaml "$1/crds/"
 }

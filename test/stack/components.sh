@@ -12,6 +12,10 @@
 # of cores) in the order of this table, each after the ones in its `after`
 # column (which share its Go build cache). `for`: stack = built by a plain
 # `test/stack/build` and by up; bench = only when named (test/bench/run).
+# tekton, cosign, rekor, trillian, fulcio, crane and archivista are tools of
+# chainseal's own go.mod (builds.sh: repo_tool), so their versions are the
+# ones go.mod selects; they build one after the other, each reusing what the
+# one before compiled (and go vet and the tests later reuse it all).
 #
 #      name      version    files (all present = cached)                                                  after  for
 build  apt       -          -                                                                             -      stack
@@ -20,17 +24,17 @@ build  kube      v1.33.13   "kube-apiserver kube-controller-manager kube-schedul
 build  etcd      v3.5.21    etcd                                                                          kube   stack
 build  tekton    v1.15.0    "controller resolvers entrypoint nop sidecarlogresults workingdirinit crds"  -      stack
 build  pause     v3.10      pause                                                                         apt    stack
-build  crane     v0.22.1    crane                                                                         -      stack
-build  trillian  v1.7.3     "trillian_log_server trillian_log_signer createtree storage.sql"             -      stack
-build  rekor     v1.5.4     "rekor-server rekor-cli"                                                      -      stack
-build  cosign    v2.6.5     cosign                                                                        -      stack
-build  fulcio    v1.8.8     fulcio                                                                        -      stack
+build  crane     v0.22.1    crane                                                                         fulcio stack
+build  trillian  v1.7.3     "trillian_log_server trillian_log_signer createtree storage.sql"             rekor  stack
+build  rekor     v1.5.4     "rekor-server rekor-cli"                                                      cosign stack
+build  cosign    v2.6.5     cosign                                                                        tekton stack
+build  fulcio    v1.8.4     fulcio                                                                        trillian stack
 build  ko        v0.19.1    ko                                                                            -      stack
 build  tkn       v0.46.0    tkn                                                                           -      stack
 build  fakegcs   v1.56.1    fake-gcs-server                                                               -      stack
 build  ferretdb  v1.24.0    ferretdb                                                                      -      stack
 build  grafeas   v0.2.3-1   grafeas-server                                                                -      stack
-build  archivista v0.11.1   archivista                                                                    -      stack
+build  archivista v0.11.1   archivista                                                                    crane  stack
 build  kafkadouble kfake-20260918-1 kafka-double                                                          -      stack
 build  chains    v0.26.0    controller                                                                    -      bench
 
