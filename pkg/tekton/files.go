@@ -1,6 +1,7 @@
 package tekton
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -10,7 +11,8 @@ import (
 	"strings"
 
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
-	"k8s.io/apimachinery/pkg/util/yaml"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"sigs.k8s.io/yaml"
 )
 
 // Stdin is the path that means standard input in FromFiles.
@@ -52,12 +54,11 @@ func readFile(path string, stdin io.Reader) ([]*v1.PipelineRun, []*v1.TaskRun, e
 	if path == Stdin {
 		return decodeStream("stdin", stdin)
 	}
-	f, err := os.Open(path)
+	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, nil, &FileError{Path: path, Err: err}
 	}
-	defer f.Close()
-	return decodeStream(path, f)
+	return decodeDocuments(path, data)
 }
 
 func inFiles(files []string) string {
@@ -74,13 +75,24 @@ type typeMeta struct {
 	Items      []json.RawMessage `json:"items"`
 }
 
+// decodeStream reads r whole, then decodes its documents.
 func decodeStream(path string, r io.Reader) ([]*v1.PipelineRun, []*v1.TaskRun, error) {
-	dec := yaml.NewYAMLOrJSONDecoder(r, 64<<10)
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, nil, &FileError{Path: path, Err: err}
+	}
+	return decodeDocuments(path, data)
+}
+
+// decodeDocuments decodes every document of one file. The file is in memory
+// already: a streaming decoder's read buffers (64 KiB and more per file) cost
+// more than the objects on a pipeline of a thousand one-object files.
+func decodeDocuments(path string, data []byte) ([]*v1.PipelineRun, []*v1.TaskRun, error) {
+	next := documents(data)
 	var prs []*v1.PipelineRun
 	var trs []*v1.TaskRun
 	for doc := 1; ; doc++ {
-		var raw json.RawMessage
-		err := dec.Decode(&raw)
+		raw, err := next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
@@ -101,6 +113,29 @@ func decodeStream(path string, r io.Reader) ([]*v1.PipelineRun, []*v1.TaskRun, e
 		return nil, nil, &FileError{Path: path, Err: fmt.Errorf("no object found: %w", ErrNotTekton)}
 	}
 	return prs, trs, nil
+}
+
+// documents returns a function that yields each document of data as JSON,
+// then io.EOF. As Kubernetes' YAMLOrJSONDecoder reads it: data that starts
+// with "{" is a stream of JSON values, anything else YAML documents separated
+// by "---", each converted to JSON.
+func documents(data []byte) func() (json.RawMessage, error) {
+	if t := bytes.TrimLeft(data, " \t\r\n"); len(t) > 0 && t[0] == '{' {
+		dec := json.NewDecoder(bytes.NewReader(data))
+		return func() (json.RawMessage, error) {
+			var raw json.RawMessage
+			err := dec.Decode(&raw)
+			return raw, err
+		}
+	}
+	docs := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
+	return func() (json.RawMessage, error) {
+		doc, err := docs.Read()
+		if err != nil {
+			return nil, err
+		}
+		return yaml.YAMLToJSON(doc)
+	}
 }
 
 // decodeObject decodes one object; a List is allowed at the top level only.

@@ -3,12 +3,14 @@ package tekton
 import (
 	"encoding/json"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/chainseal/chainseal/pkg/tekton/tektontest"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
 )
 
@@ -129,5 +131,54 @@ func TestFromFilesErrorsNameTheFile(t *testing.T) {
 		if c.is != nil && !errors.Is(err, c.is) {
 			t.Errorf("%v: error %q is not %v", c.paths, err, c.is)
 		}
+	}
+}
+
+// documents splits and converts a file as Kubernetes' YAMLOrJSONDecoder
+// (which FromFiles used before it read files whole) does. An empty document
+// comes out as "null" here and "" there; decodeDocuments skips both.
+func TestDocumentsAsKubernetesDecoderReadsThem(t *testing.T) {
+	for name, in := range map[string]string{
+		"json stream":       `{"kind":"TaskRun","n":1} {"kind":"TaskRun","n":2}` + "\n" + `{"a":[1,2,{"b":null}]}`,
+		"json after spaces": "\n\t  {\"kind\":\"PipelineRun\",\"spec\":{}}\n",
+		"yaml documents":    "kind: TaskRun\nmetadata:\n  name: a # comment\n---\n---\nkind: TaskRun\nspec:\n  params:\n  - name: x\n    value: \"1\"\n  - {name: y, value: [a, b]}\n...\n",
+		"yaml first doc":    "---\napiVersion: v1\nkind: List\nitems: []\n",
+		"yaml block scalar": "kind: TaskRun\nscript: |\n  echo a\n  ---\n  echo b\nnum: 010\nflag: yes\n",
+		"empty":             "",
+		"only separators":   "---\n---\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			var want []string
+			dec := utilyaml.NewYAMLOrJSONDecoder(strings.NewReader(in), 64<<10)
+			for {
+				var raw json.RawMessage
+				if err := dec.Decode(&raw); err != nil {
+					if !errors.Is(err, io.EOF) {
+						t.Fatalf("Kubernetes' decoder: %v", err)
+					}
+					break
+				}
+				if len(raw) > 0 {
+					want = append(want, string(raw))
+				}
+			}
+			var got []string
+			next := documents([]byte(in))
+			for {
+				raw, err := next()
+				if err != nil {
+					if !errors.Is(err, io.EOF) {
+						t.Fatalf("documents: %v", err)
+					}
+					break
+				}
+				if string(raw) != "null" {
+					got = append(got, string(raw))
+				}
+			}
+			if strings.Join(got, "\n") != strings.Join(want, "\n") {
+				t.Errorf("documents:\n%q\nKubernetes' decoder:\n%q", got, want)
+			}
+		})
 	}
 }
