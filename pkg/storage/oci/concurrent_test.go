@@ -144,3 +144,122 @@ func TestBlobContentionIsRetried(t *testing.T) {
 		}
 	}
 }
+
+// lateMoveRegistry orders two writers of one .att tag the way a loaded
+// registry can: both check the tag before either moves it; the first
+// writer's move lands, and the second writer's move (slow at the
+// registry) lands only once the first writer has read the tag back and
+// found its layer there. Writers name themselves in a header.
+type lateMoveRegistry struct {
+	reg      http.Handler
+	mu       sync.Mutex
+	arrived  map[string]bool // writers whose first move reached the registry
+	moved    map[string]bool // writers whose first move has landed
+	both     chan struct{}   // closed when both first moves have arrived
+	readBack chan struct{}   // closed when the first writer read its move back
+}
+
+func newLateMoveRegistry() *lateMoveRegistry {
+	return &lateMoveRegistry{
+		reg:     registry.New(registry.Logger(log.New(io.Discard, "", 0))),
+		arrived: map[string]bool{}, moved: map[string]bool{},
+		both: make(chan struct{}), readBack: make(chan struct{}),
+	}
+}
+
+func (l *lateMoveRegistry) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	writer := r.Header.Get("X-Writer")
+	tagRequest := writer != "" && strings.Contains(r.URL.Path, "/manifests/") && strings.HasSuffix(r.URL.Path, ".att")
+	if !tagRequest {
+		l.reg.ServeHTTP(w, r)
+		return
+	}
+	l.mu.Lock()
+	first := r.Method == http.MethodPut && !l.arrived[writer]
+	readBack := r.Method == http.MethodHead && writer == "first" && l.moved["first"]
+	if first {
+		l.arrived[writer] = true
+		if len(l.arrived) == 2 {
+			close(l.both)
+		}
+	}
+	l.mu.Unlock()
+	switch {
+	case first && writer == "first":
+		<-l.both
+	case first:
+		<-l.both
+		<-l.readBack
+	}
+	l.reg.ServeHTTP(w, r)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if first {
+		l.moved[writer] = true
+	}
+	if readBack && !isClosed(l.readBack) {
+		close(l.readBack)
+	}
+}
+
+func isClosed(c chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
+}
+
+// writerTransport names the writer in every request it sends.
+type writerTransport struct {
+	name  string
+	inner http.RoundTripper
+}
+
+func (w writerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("X-Writer", w.name)
+	return w.inner.RoundTrip(r)
+}
+
+// A competitor that checked the tag before this writer moved it can land
+// its own move (without this writer's layer) after this writer has read
+// its layer back once: a registry under load is slow to answer writes.
+// The writer reads the tag again a write's time later and writes again;
+// before, it stopped at the first read back and its layer was lost.
+func TestLateCompetitorMoveIsCaught(t *testing.T) {
+	l := newLateMoveRegistry()
+	srv := httptest.NewServer(l)
+	defer srv.Close()
+	reg := strings.TrimPrefix(srv.URL, "http://")
+	repo, d := pushRandom(t, reg+"/app")
+	var wg sync.WaitGroup
+	errs := map[string]error{}
+	var mu sync.Mutex
+	for i, w := range []string{"first", "second"} {
+		k := newTestKey(t)
+		b, err := oci.New(oci.WithTransport(writerTransport{w, slow()}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		batch := storage.Batch{Attestations: []storage.Attestation{k.attestation(t, repo, mustHash(t, d), string(rune('a'+i)))}}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := b.Store(context.Background(), batch)
+			mu.Lock()
+			errs[w] = err
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	for w, err := range errs {
+		if err != nil {
+			t.Errorf("%s writer: %v", w, err)
+		}
+	}
+	if got := len(layers(t, attTag(repo, d))); got != 2 {
+		t.Errorf(".att has %d layers after two writers whose moves raced, want 2", got)
+	}
+}

@@ -20,15 +20,26 @@ const maxWrites = 10
 // this write and move it after, dropping this record. present reads the
 // registry and reports whether the record (or an equivalent one) is there;
 // write adds it, or returns errTagMoved when the tag changed since present
-// read it. A record is done when present finds it a moment after the last
-// write: long enough for a writer that checked the tag just before this
-// write to have moved it. It reports whether it wrote.
+// read it. A record this call wrote is done when present finds it twice:
+// a moment after the write (long enough for a writer that checked the tag
+// just before this write to have moved it, on a registry answering
+// promptly), and again a whole write's time later (a registry under load
+// can take that long to land a competitor's move). It reports whether it
+// wrote.
 func (b *Backend) writeConfirmed(ctx context.Context, what string, present func(context.Context) (bool, error), write func(context.Context) error) (bool, error) {
 	wrote := false
-	for n := 0; ; n++ {
+	var recheck time.Duration // after a write: when to read the record back a second time
+	for n := 0; ; {
 		found, err := present(ctx)
 		if err != nil {
 			return wrote, err
+		}
+		if found && recheck > 0 {
+			if err := pause(ctx, recheck); err != nil {
+				return wrote, err
+			}
+			recheck = 0
+			continue
 		}
 		if found {
 			return wrote, nil
@@ -39,9 +50,11 @@ func (b *Backend) writeConfirmed(ctx context.Context, what string, present func(
 		if wrote {
 			b.o.log.Info("oci: a concurrent writer replaced the tag; writing again", "what", what, "attempt", n+1)
 		}
+		n++
 		start := time.Now()
 		err = write(ctx)
 		took := time.Since(start)
+		recheck = 0
 		switch {
 		case errors.Is(err, errTagMoved):
 			b.o.log.Debug("oci: the tag moved before it was written; reading it again", "what", what)
@@ -51,6 +64,7 @@ func (b *Backend) writeConfirmed(ctx context.Context, what string, present func(
 			err = pause(ctx, jitter(took))
 		case err == nil:
 			wrote = true
+			recheck = took + jitter(took/2)
 			// A competitor's check-then-move is a small part of a write.
 			err = pause(ctx, took/2+jitter(took/2))
 		}
