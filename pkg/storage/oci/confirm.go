@@ -23,9 +23,8 @@ const maxWrites = 10
 // read it. A record this call wrote is done when present finds it twice:
 // a moment after the write (long enough for a writer that checked the tag
 // just before this write to have moved it, on a registry answering
-// promptly), and again a whole write's time later (a registry under load
-// can take that long to land a competitor's move). It reports whether it
-// wrote.
+// promptly), and again as long after that (a registry under load can take
+// that long to land a competitor's move). It reports whether it wrote.
 func (b *Backend) writeConfirmed(ctx context.Context, what string, present func(context.Context) (bool, error), write func(context.Context) error) (bool, error) {
 	wrote := false
 	var recheck time.Duration // after a write: when to read the record back a second time
@@ -64,8 +63,10 @@ func (b *Backend) writeConfirmed(ctx context.Context, what string, present func(
 			err = pause(ctx, jitter(took))
 		case err == nil:
 			wrote = true
-			recheck = took + jitter(took/2)
-			// A competitor's check-then-move is a small part of a write.
+			// A competitor's check-then-move is a small part of a write:
+			// read back after half to one write's time, and again as
+			// long after that.
+			recheck = took/2 + jitter(took/2)
 			err = pause(ctx, took/2+jitter(took/2))
 		}
 		if err != nil {

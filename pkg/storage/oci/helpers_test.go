@@ -164,6 +164,8 @@ func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	c.reqs.Add(1)
 	kind := "other"
 	switch {
+	case r.URL.Path == "/v2/":
+		kind = "ping " + r.URL.Scheme // a loopback registry is pinged on https and http at once
 	case strings.Contains(r.URL.Path, "/blobs/uploads/"):
 		kind = "upload"
 	case strings.Contains(r.URL.Path, "/blobs/"):

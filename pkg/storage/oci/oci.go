@@ -264,6 +264,24 @@ func (b *Backend) withSession(ctx context.Context) (context.Context, error) {
 	return context.WithValue(ctx, sessionKey{}, &session{puller: puller, pusher: pusher}), nil
 }
 
+// tagReadOpts are the options of a Store's reads of the cosign tags in
+// repo: through the Store's push transport of repo (pushTransport), which
+// the Store needs for its writes there anyway, so that one Store pings the
+// registry and authenticates (fetches a token, on registries that use
+// them) once per repository instead of once to read and once to write.
+// When that transport cannot be had (no push rights: a re-run that finds
+// everything stored), reads go through the Store's puller as before.
+func (b *Backend) tagReadOpts(ctx context.Context, repo name.Repository) []remote.Option {
+	if _, ok := ctx.Value(sessionKey{}).(*session); ok {
+		if rt, err := b.pushTransport(ctx, repo); err == nil {
+			// An authenticated transport (a *transport.Wrapper) is used
+			// as it is: no second ping, retries as the writes retry.
+			return []remote.Option{remote.WithContext(ctx), remote.WithTransport(rt)}
+		}
+	}
+	return b.remoteOpts(ctx)
+}
+
 func (b *Backend) ociOpts(ctx context.Context) []ociremote.Option {
 	opts := []ociremote.Option{
 		ociremote.WithRemoteOptions(b.remoteOpts(ctx)...),

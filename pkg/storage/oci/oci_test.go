@@ -387,3 +387,27 @@ func TestStoreUploadsNewBlobsWhole(t *testing.T) {
 		t.Errorf(".att has %d layers, want 2", n)
 	}
 }
+
+// A Store reads the cosign tags through the transport it writes them with:
+// the registry is pinged (and, on registries with tokens, a token fetched)
+// once per repository, not once to read and once to write.
+func TestStorePingsTheRegistryOncePerRepository(t *testing.T) {
+	ctx := context.Background()
+	reg := inProcessRegistry(t)
+	repo, d := pushRandom(t, reg+"/app")
+	k := newTestKey(t)
+	ct := &countingTransport{inner: remote.DefaultTransport.(*http.Transport).Clone()}
+	b, err := oci.New(oci.WithTransport(ct))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Store(ctx, storage.Batch{
+		Attestations: []storage.Attestation{k.attestation(t, repo, mustHash(t, d), "1")},
+		Images:       []storage.ImageSignature{k.imageSignature(t, d)},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if n := ct.count("GET ping http"); n != 1 {
+		t.Errorf("one Store of an attestation and a signature of one image pinged the registry %d times, want 1 (all: %v)", n, ct.calls)
+	}
+}

@@ -50,7 +50,8 @@ func (b *Backend) readTag(ctx context.Context, d name.Digest, tagOf tagOf, last 
 	}
 	// Read the manifest the tag pointed at, by digest: what is appended to
 	// is what the tag is compared with before it is moved.
-	if t.base, err = ociremote.Signatures(tag.Context().Digest(t.digest), opts...); err != nil {
+	read := append(opts, ociremote.WithRemoteOptions(b.tagReadOpts(ctx, tag.Context())...))
+	if t.base, err = ociremote.Signatures(tag.Context().Digest(t.digest), read...); err != nil {
 		return nil, false, fmt.Errorf("reading %s: %w", tag, err)
 	}
 	if t.existing, err = t.base.Get(); err != nil {
@@ -61,7 +62,7 @@ func (b *Backend) readTag(ctx context.Context, d name.Digest, tagOf tagOf, last 
 
 // tagDigest is the manifest digest tag points at, "" when there is no tag.
 func (b *Backend) tagDigest(ctx context.Context, tag name.Tag) (string, error) {
-	desc, err := remote.Head(tag, b.remoteOpts(ctx)...)
+	desc, err := remote.Head(tag, b.tagReadOpts(ctx, tag.Context())...)
 	var te *transport.Error
 	if errors.As(err, &te) && te.StatusCode == http.StatusNotFound {
 		return "", nil
