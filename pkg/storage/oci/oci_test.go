@@ -356,14 +356,7 @@ func TestLoggedRecordIsNotDedupedAgainstAnUnloggedLayer(t *testing.T) {
 // not the layers already there.
 func TestStoreUploadsNewBlobsWhole(t *testing.T) {
 	ctx := context.Background()
-	reg := inProcessRegistry(t)
-	repo, d := pushRandom(t, reg+"/app")
-	k := newTestKey(t)
-	ct := &countingTransport{inner: remote.DefaultTransport.(*http.Transport).Clone()}
-	b, err := oci.New(oci.WithTransport(ct))
-	if err != nil {
-		t.Fatal(err)
-	}
+	repo, d, k, ct, b := countedStore(t)
 	for i, build := range []string{"1", "2"} {
 		ct.mu.Lock()
 		ct.calls = nil
@@ -393,14 +386,7 @@ func TestStoreUploadsNewBlobsWhole(t *testing.T) {
 // once per repository, not once to read and once to write.
 func TestStorePingsTheRegistryOncePerRepository(t *testing.T) {
 	ctx := context.Background()
-	reg := inProcessRegistry(t)
-	repo, d := pushRandom(t, reg+"/app")
-	k := newTestKey(t)
-	ct := &countingTransport{inner: remote.DefaultTransport.(*http.Transport).Clone()}
-	b, err := oci.New(oci.WithTransport(ct))
-	if err != nil {
-		t.Fatal(err)
-	}
+	repo, d, k, ct, b := countedStore(t)
 	if _, err := b.Store(ctx, storage.Batch{
 		Attestations: []storage.Attestation{k.attestation(t, repo, mustHash(t, d), "1")},
 		Images:       []storage.ImageSignature{k.imageSignature(t, d)},
@@ -410,4 +396,17 @@ func TestStorePingsTheRegistryOncePerRepository(t *testing.T) {
 	if n := ct.count("GET ping http"); n != 1 {
 		t.Errorf("one Store of an attestation and a signature of one image pinged the registry %d times, want 1 (all: %v)", n, ct.calls)
 	}
+}
+
+// countedStore is a random image in an in-process registry, a key, and a
+// Backend whose requests ct counts.
+func countedStore(t *testing.T) (string, name.Digest, testKey, *countingTransport, *oci.Backend) {
+	t.Helper()
+	repo, d := pushRandom(t, inProcessRegistry(t)+"/app")
+	ct := &countingTransport{inner: remote.DefaultTransport.(*http.Transport).Clone()}
+	b, err := oci.New(oci.WithTransport(ct))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return repo, d, newTestKey(t), ct, b
 }
