@@ -151,19 +151,19 @@ func TestBlobContentionIsRetried(t *testing.T) {
 // registry) lands only once the first writer has read the tag back and
 // found its layer there. Writers name themselves in a header.
 type lateMoveRegistry struct {
-	reg      http.Handler
-	mu       sync.Mutex
-	arrived  map[string]bool // writers whose first move reached the registry
-	moved    map[string]bool // writers whose first move has landed
-	both     chan struct{}   // closed when both first moves have arrived
-	readBack chan struct{}   // closed when the first writer read its move back
+	reg        http.Handler
+	mu         sync.Mutex
+	arrived    map[string]bool // writers whose first move reached the registry
+	firstMoved bool            // the first writer's move has landed
+	both       chan struct{}   // closed when both first moves have arrived
+	readBack   chan struct{}   // closed when the first writer read its move back
 }
 
 func newLateMoveRegistry() *lateMoveRegistry {
 	return &lateMoveRegistry{
 		reg:     registry.New(registry.Logger(log.New(io.Discard, "", 0))),
-		arrived: map[string]bool{}, moved: map[string]bool{},
-		both: make(chan struct{}), readBack: make(chan struct{}),
+		arrived: map[string]bool{},
+		both:    make(chan struct{}), readBack: make(chan struct{}),
 	}
 }
 
@@ -176,7 +176,7 @@ func (l *lateMoveRegistry) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	l.mu.Lock()
 	first := r.Method == http.MethodPut && !l.arrived[writer]
-	readBack := r.Method == http.MethodHead && writer == "first" && l.moved["first"]
+	readBack := r.Method == http.MethodHead && writer == "first" && l.firstMoved
 	if first {
 		l.arrived[writer] = true
 		if len(l.arrived) == 2 {
@@ -194,8 +194,8 @@ func (l *lateMoveRegistry) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	l.reg.ServeHTTP(w, r)
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if first {
-		l.moved[writer] = true
+	if first && writer == "first" {
+		l.firstMoved = true
 	}
 	if readBack && !isClosed(l.readBack) {
 		close(l.readBack)
@@ -226,8 +226,9 @@ func (w writerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // A competitor that checked the tag before this writer moved it can land
 // its own move (without this writer's layer) after this writer has read
 // its layer back once: a registry under load is slow to answer writes.
-// The writer reads the tag again a write's time later and writes again;
-// before, it stopped at the first read back and its layer was lost.
+// The writer reads the tag again, half to one write's time after the first
+// read back, and writes again; before, it stopped at the first read back
+// and its layer was lost.
 func TestLateCompetitorMoveIsCaught(t *testing.T) {
 	l := newLateMoveRegistry()
 	srv := httptest.NewServer(l)
