@@ -12,6 +12,7 @@ import (
 
 	v1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	kjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
 )
 
@@ -139,21 +140,23 @@ func documents(data []byte) func() (json.RawMessage, error) {
 }
 
 // decodeObject decodes one object; a List is allowed at the top level only.
+// Field names match case-sensitively, as the API server's clients and
+// Tekton's controller match them: a "Status" beside "status" is ignored.
 func decodeObject(raw []byte, listOK bool) ([]*v1.PipelineRun, []*v1.TaskRun, error) {
 	var tm typeMeta
-	if err := json.Unmarshal(raw, &tm); err != nil {
+	if err := kjson.UnmarshalCaseSensitivePreserveInts(raw, &tm); err != nil {
 		return nil, nil, fmt.Errorf("expected a Kubernetes object: %w", err)
 	}
 	switch {
 	case tm.Kind == "PipelineRun" && tm.APIVersion == v1.SchemeGroupVersion.String():
 		var pr v1.PipelineRun
-		if err := json.Unmarshal(raw, &pr); err != nil {
+		if err := kjson.UnmarshalCaseSensitivePreserveInts(raw, &pr); err != nil {
 			return nil, nil, fmt.Errorf("decoding PipelineRun: %w", err)
 		}
 		return []*v1.PipelineRun{&pr}, nil, nil
 	case tm.Kind == "TaskRun" && tm.APIVersion == v1.SchemeGroupVersion.String():
 		var tr v1.TaskRun
-		if err := json.Unmarshal(raw, &tr); err != nil {
+		if err := kjson.UnmarshalCaseSensitivePreserveInts(raw, &tr); err != nil {
 			return nil, nil, fmt.Errorf("decoding TaskRun: %w", err)
 		}
 		return nil, []*v1.TaskRun{&tr}, nil

@@ -182,3 +182,24 @@ func TestDocumentsAsKubernetesDecoderReadsThem(t *testing.T) {
 		})
 	}
 }
+
+// A file's "Status" beside "status" is what kubectl and Tekton's
+// controller ignore (they match field names case-sensitively); reading it
+// in place of "status" would seal a result Tekton never recorded. (In
+// YAML the keys come out sorted, capitals first, so the test is in JSON,
+// where the forged key can come last and encoding/json would keep it.)
+func TestFromFilesIgnoresMiscasedFields(t *testing.T) {
+	r := fixture()
+	real := mustJSON(t, r.TaskRuns[0])
+	forged := append(real[:len(real)-1:len(real)-1], `,"Status":{"podName":"forged-pod"},"Metadata":{"name":"forged"}}`...)
+	s, err := FromFiles([]string{writeFile(t, "pr.json", mustJSON(t, r.PipelineRun)), writeFile(t, "tr.json", forged)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.TaskRuns) != 1 {
+		t.Fatalf("covered %d TaskRuns, want the one; excluded %+v", len(s.TaskRuns), s.Excluded)
+	}
+	if got := s.TaskRuns[0]; got.Name != r.TaskRuns[0].Name || got.Status.PodName != r.TaskRuns[0].Status.PodName {
+		t.Errorf("read %s with pod %q, want Tekton's %s with %q", got.Name, got.Status.PodName, r.TaskRuns[0].Name, r.TaskRuns[0].Status.PodName)
+	}
+}

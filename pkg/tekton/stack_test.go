@@ -5,14 +5,17 @@ package tekton_test
 import (
 	"context"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/chainseal/chainseal/internal/kubetest"
 	"github.com/chainseal/chainseal/internal/stacktest"
+	"github.com/chainseal/chainseal/pkg/kubeclient"
 	"github.com/chainseal/chainseal/pkg/tekton"
 	"github.com/chainseal/chainseal/pkg/tekton/tektontest"
 	"github.com/tektoncd/pipeline/pkg/client/clientset/versioned"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -21,7 +24,7 @@ import (
 // apply creates the run's PipelineRun and TaskRuns on the real
 // kube-apiserver and writes their status through the status subresource,
 // as the Tekton controller does. It returns the PipelineRun's real UID.
-func apply(t *testing.T, c versioned.Interface, r *tektontest.Run) types.UID {
+func apply(t testing.TB, c versioned.Interface, r *tektontest.Run) types.UID {
 	t.Helper()
 	return kubetest.ApplyRun(t, c, r.PipelineRun, r.TaskRuns)
 }
@@ -35,7 +38,8 @@ func TestFromAPIOnTheRealAPIServer(t *testing.T) {
 	tk := kubetest.AdminTekton(t, env)
 	ns := kubetest.Namespace(t, admin, "snapshot")
 	kubetest.ReaderRole(t, admin, ns, "chainseal")
-	reader := kubetest.TektonAs(t, env, kubetest.Token(t, admin, ns, "chainseal"))
+	token := kubetest.Token(t, admin, ns, "chainseal")
+	reader := kubetest.TektonAs(t, env, token)
 	ctx := context.Background()
 
 	old := tektontest.NewRun(ns, "release")
@@ -83,6 +87,34 @@ func TestFromAPIOnTheRealAPIServer(t *testing.T) {
 	}
 	if s.TaskRuns[0].Status.Steps[0].ImageID == "" || s.PipelineRun.Status.PipelineSpec == nil {
 		t.Error("status did not survive the API round trip")
+	}
+
+	// kubeclient's client (the one sign uses) decodes the TaskRun list as
+	// it arrives and reads the PipelineRun meanwhile: the same snapshot.
+	_, streamer, err := kubeclient.New(kubetest.ConfigAs(t, env, token))
+	if err != nil {
+		t.Fatal(err)
+	}
+	streamed, err := tekton.FromAPI(ctx, streamer, ns, "release", tekton.WithUID(string(newUID)), tekton.WithOwnTaskRun("release-chainseal"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(streamed, s) {
+		t.Errorf("kubeclient's snapshot differs from the typed client's:\n%+v\n%+v", streamed, s)
+	}
+	if _, err := tekton.FromAPI(ctx, streamer, ns, "release", tekton.WithUID(string(oldUID))); !errors.Is(err, tekton.ErrUIDMismatch) {
+		t.Errorf("asking kubeclient for the old UID: %v", err)
+	}
+	// May read PipelineRuns, not list TaskRuns: the list's refusal is the
+	// API's, named.
+	kubetest.Role(t, admin, ns, "half", rbacv1.PolicyRule{APIGroups: []string{"tekton.dev"}, Resources: []string{"pipelineruns"}, Verbs: []string{"get"}})
+	_, half, err := kubeclient.New(kubetest.ConfigAs(t, env, kubetest.Token(t, admin, ns, "half")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = tekton.FromAPI(ctx, half, ns, "release")
+	if !apierrors.IsForbidden(err) || !strings.HasPrefix(err.Error(), "reading TaskRuns of PipelineRun "+ns+"/release: ") {
+		t.Errorf("without list on TaskRuns: %v", err)
 	}
 
 	_, err = tekton.FromAPI(ctx, reader, ns, "release", tekton.WithUID(string(oldUID)))
