@@ -4,44 +4,74 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/chainseal/chainseal/pkg/signing"
 	"github.com/chainseal/chainseal/pkg/storage"
 )
 
+// maxUploads bounds the entries uploaded at once. Each upload waits on the
+// log to integrate its entry (most of its time): uploads side by side cost
+// one wait, not one each.
+const maxUploads = 8
+
 // Log uploads every attestation and image signature of the batch that has
-// no transparency entry yet and fills in its Transparency. It stops at the
-// first failure; entries filled before it stay filled, so a re-run (which
-// gets 409 Conflict for them) completes the rest.
+// no transparency entry yet and fills in its Transparency. The uploads run
+// side by side; when one fails, Log returns the first failure in batch
+// order once every upload under way has ended. Entries filled stay filled,
+// so a re-run (which gets 409 Conflict for them) completes the rest.
 func (l *Client) Log(ctx context.Context, b *storage.Batch) error {
+	errs := make([]error, len(b.Attestations)+len(b.Images))
+	var wg sync.WaitGroup
+	slots := make(chan struct{}, maxUploads)
+	run := func(i int, f func() error) {
+		wg.Add(1)
+		slots <- struct{}{}
+		go func() {
+			defer func() { <-slots; wg.Done() }()
+			errs[i] = f()
+		}()
+	}
 	for i := range b.Attestations {
 		a := &b.Attestations[i]
 		if a.Transparency != nil {
 			continue
 		}
-		if err := l.reuseAttestation(ctx, a); err != nil {
-			return err
-		}
-		e, err := l.UploadAttestation(ctx, *a)
-		if err != nil {
-			return err
-		}
-		a.Transparency = e
+		run(i, func() error {
+			if err := l.reuseAttestation(ctx, a); err != nil {
+				return err
+			}
+			e, err := l.UploadAttestation(ctx, *a)
+			if err != nil {
+				return err
+			}
+			a.Transparency = e
+			return nil
+		})
 	}
 	for i := range b.Images {
 		s := &b.Images[i]
 		if s.Transparency != nil {
 			continue
 		}
-		if err := l.reuseImageSignature(ctx, s); err != nil {
-			return err
-		}
-		e, err := l.UploadImageSignature(ctx, *s)
+		run(len(b.Attestations)+i, func() error {
+			if err := l.reuseImageSignature(ctx, s); err != nil {
+				return err
+			}
+			e, err := l.UploadImageSignature(ctx, *s)
+			if err != nil {
+				return err
+			}
+			s.Transparency = e
+			return nil
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
 		if err != nil {
 			return err
 		}
-		s.Transparency = e
 	}
 	return nil
 }
