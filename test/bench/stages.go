@@ -11,6 +11,7 @@ import (
 // last.
 var stageOrder = []string{
 	"start-up (exec to main)",
+	"run read",
 	"config loaded",
 	"provenance built",
 	"signed",

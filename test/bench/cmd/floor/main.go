@@ -53,7 +53,8 @@ func seal(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
-	log.Info("provenance built", "duration", time.Since(start))
+	// Reading the run is all the floor does for its provenance: one image.
+	log.Info("run read", "duration", time.Since(start))
 	start = time.Now()
 	signer, err := loadKey(o.key)
 	if err != nil {
