@@ -106,40 +106,56 @@ func (b *Backend) MarkSigned(ctx context.Context, o storage.Object, transparency
 }
 
 // annotate merge-patches annotations onto the object, retrying transient
-// failures, after checking the object is the one meant (same UID).
+// failures. The patch carries the object's UID, which the API server
+// refuses to change: a recreated object of the same name is refused, not
+// annotated. checkLimit reads the object first to keep its annotations
+// under the API's size limit; marking, which adds two short values, goes
+// without that read and reads the object only to explain a refusal.
 func (b *Backend) annotate(ctx context.Context, o storage.Object, add map[string]string, checkLimit bool) error {
 	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{
 		"annotations": add,
-		// A UID in a merge patch is a precondition: a recreated object of
-		// the same name is refused instead of annotated.
-		"uid": o.UID,
+		"uid":         o.UID,
 	}})
 	if err != nil {
 		return err
 	}
 	return retry.OnError(b.backoff, transient, func() error {
-		existing, err := b.annotations(ctx, o)
-		if err != nil {
-			return err
-		}
 		if checkLimit {
+			existing, err := b.annotations(ctx, o)
+			if err != nil {
+				return err
+			}
 			if err := checkSize(o, existing, add); err != nil {
 				return err
 			}
 		}
-		switch o.Kind {
-		case "PipelineRun":
-			_, err = b.client.TektonV1().PipelineRuns(o.Namespace).Patch(ctx, o.Name, types.MergePatchType, patch, metav1.PatchOptions{FieldManager: "chainseal"})
-		case "TaskRun":
-			_, err = b.client.TektonV1().TaskRuns(o.Namespace).Patch(ctx, o.Name, types.MergePatchType, patch, metav1.PatchOptions{FieldManager: "chainseal"})
-		default:
-			return fmt.Errorf("tekton storage: cannot annotate a %s", o.Kind)
+		err := b.patch(ctx, o, patch)
+		if err != nil && !checkLimit && (apierrors.IsInvalid(err) || apierrors.IsConflict(err) || apierrors.IsNotFound(err)) {
+			// The API server refuses another UID as an immutable field
+			// (Invalid): say whether the object was recreated (or is
+			// gone) rather than pass on, or retry, its refusal.
+			if _, rerr := b.annotations(ctx, o); rerr != nil {
+				return rerr
+			}
 		}
 		if err != nil {
 			return fmt.Errorf("tekton storage: annotating %s: %w", o, err)
 		}
 		return nil
 	})
+}
+
+func (b *Backend) patch(ctx context.Context, o storage.Object, patch []byte) error {
+	var err error
+	switch o.Kind {
+	case "PipelineRun":
+		_, err = b.client.TektonV1().PipelineRuns(o.Namespace).Patch(ctx, o.Name, types.MergePatchType, patch, metav1.PatchOptions{FieldManager: "chainseal"})
+	case "TaskRun":
+		_, err = b.client.TektonV1().TaskRuns(o.Namespace).Patch(ctx, o.Name, types.MergePatchType, patch, metav1.PatchOptions{FieldManager: "chainseal"})
+	default:
+		return fmt.Errorf("tekton storage: cannot annotate a %s", o.Kind)
+	}
+	return err
 }
 
 func (b *Backend) annotations(ctx context.Context, o storage.Object) (map[string]string, error) {
