@@ -25,6 +25,9 @@ type Setup struct {
 	// RekorPublicKey pins the transparency log's key (PEM), over
 	// transparency.publickey. The key is never fetched from the log.
 	RekorPublicKey []byte
+	// Signers is the signer loader when the caller made one (to start
+	// loading a key early); Open makes one otherwise.
+	Signers *signing.Loader
 }
 
 // Open makes a Sealer for in from the config: a signer loader, every
@@ -33,7 +36,10 @@ type Setup struct {
 // Nothing is dialled here that in does not use.
 func Open(ctx context.Context, in Input, s Setup) (*Sealer, error) {
 	cfg, log := s.Deps.Config, s.Deps.Log
-	signers := signing.NewLoader(cfg, signing.WithSecrets(s.Secrets), signing.WithLogger(log))
+	signers := s.Signers
+	if signers == nil {
+		signers = signing.NewLoader(cfg, signing.WithSecrets(s.Secrets), signing.WithLogger(log))
+	}
 	backends, err := storage.Open(ctx, in.Backends(), s.Deps)
 	if err != nil {
 		return nil, err

@@ -62,6 +62,21 @@ func run(ctx context.Context, o Options) (*Outcome, error) {
 		return out, err
 	}
 
+	// Read from the API, the run's namespace is known before the run is:
+	// its config comes first, and the signer loads while the run is read
+	// (a cosign key's scrypt, a Vault login or a KMS handshake takes
+	// longer than the reads).
+	var signers *signing.Loader
+	fromAPI := len(o.FromFiles) == 0
+	if fromAPI {
+		if err := configure(ctx, o, out, log); err != nil {
+			return out, err
+		}
+		if !o.DryRun {
+			signers = preload(ctx, o, out.Config, log)
+		}
+	}
+
 	start := time.Now()
 	snap, err := snapshot(ctx, o)
 	if err != nil {
@@ -77,16 +92,12 @@ func run(ctx context.Context, o Options) (*Outcome, error) {
 	}
 	log.Info("run read", "taskruns", len(snap.TaskRuns), "duration", since(start))
 
-	start = time.Now()
-	if out.Config, err = loadConfig(ctx, o, log); err != nil {
-		return out, err
+	if !fromAPI {
+		if err := configure(ctx, o, out, log); err != nil {
+			return out, err
+		}
 	}
 	cfg := out.Config
-	if err := checkFromFilesSigners(o, cfg); err != nil {
-		return out, err
-	}
-	log.Info("config loaded", "format", cfg.PipelineRun.Format, "signer", cfg.PipelineRun.Signer,
-		"storage", cfg.PipelineRun.Storage, "transparency", cfg.Transparency.Enabled, "duration", since(start))
 
 	start = time.Now()
 	if out.Input, out.images, err = build(snap, cfg, log); err != nil {
@@ -96,12 +107,44 @@ func run(ctx context.Context, o Options) (*Outcome, error) {
 	if o.DryRun {
 		return out, nil
 	}
-	return sealAll(ctx, o, out, runServiceAccount(snap.PipelineRun.Spec.TaskRunTemplate.ServiceAccountName), log)
+	return sealAll(ctx, o, out, runServiceAccount(snap.PipelineRun.Spec.TaskRunTemplate.ServiceAccountName), signers, log)
+}
+
+// configure loads the config into out and logs it.
+func configure(ctx context.Context, o Options, out *Outcome, log *slog.Logger) error {
+	start := time.Now()
+	cfg, err := loadConfig(ctx, o, log)
+	if err != nil {
+		return err
+	}
+	out.Config = cfg
+	if err := checkFromFilesSigners(o, cfg); err != nil {
+		return err
+	}
+	log.Info("config loaded", "format", cfg.PipelineRun.Format, "signer", cfg.PipelineRun.Signer,
+		"storage", cfg.PipelineRun.Storage, "transparency", cfg.Transparency.Enabled, "duration", since(start))
+	return nil
+}
+
+// preload starts loading the PipelineRun attestations' signer and returns
+// the loader that will hand it to the seal. A failure is kept for the seal
+// to report, and only if it signs with that signer.
+func preload(ctx context.Context, o Options, cfg config.Config, log *slog.Logger) *signing.Loader {
+	l := signing.NewLoader(cfg, signing.WithSecrets(secrets(o)), signing.WithLogger(log))
+	if !cfg.PipelineRun.Enabled() {
+		return l
+	}
+	go func() {
+		ctx, cancel := context.WithTimeoutCause(ctx, seal.DefaultCallTimeout, fmt.Errorf("the signing call took longer than %s", seal.DefaultCallTimeout))
+		defer cancel()
+		_, _ = l.Signer(ctx, cfg.PipelineRun.Signer)
+	}()
+	return l
 }
 
 // sealAll signs and stores out.Input. runSA is the ServiceAccount the run
 // ran as, whose registry credentials come first.
-func sealAll(ctx context.Context, o Options, out *Outcome, runSA string, log *slog.Logger) (*Outcome, error) {
+func sealAll(ctx context.Context, o Options, out *Outcome, runSA string, signers *signing.Loader, log *slog.Logger) (*Outcome, error) {
 	cfg := out.Config
 	keychain := registryauth.Keychain(ctx, o.Kube, registryauth.Sources{
 		Namespace: o.Namespace, RunServiceAccount: runSA, ServiceAccount: o.ServiceAccount,
@@ -118,6 +161,7 @@ func sealAll(ctx context.Context, o Options, out *Outcome, runSA string, log *sl
 		},
 		Secrets:        secrets(o),
 		RekorPublicKey: o.RekorPublicKey,
+		Signers:        signers,
 		// A run read from the API is marked signed, as Chains marks it,
 		// whatever the storage; one read from files may not be there.
 		MarkRuns: len(o.FromFiles) == 0,

@@ -60,5 +60,5 @@ func runStep(ctx context.Context, o Options, out *Outcome, log *slog.Logger) (*O
 	if o.DryRun {
 		return out, nil
 	}
-	return sealAll(ctx, o, out, runServiceAccount(tr.Spec.ServiceAccountName), log)
+	return sealAll(ctx, o, out, runServiceAccount(tr.Spec.ServiceAccountName), nil, log)
 }
