@@ -106,11 +106,12 @@ func (b *Backend) MarkSigned(ctx context.Context, o storage.Object, transparency
 }
 
 // annotate merge-patches annotations onto the object, retrying transient
-// failures. The patch carries the object's UID, which the API server
-// refuses to change: a recreated object of the same name is refused, not
-// annotated. checkLimit reads the object first to keep its annotations
-// under the API's size limit; marking, which adds two short values, goes
-// without that read and reads the object only to explain a refusal.
+// failures: one request. The patch carries the object's UID, which the API
+// server refuses to change, so a recreated object of the same name is
+// refused, not annotated; and the API server refuses annotations over its
+// size limit, all of the patch or nothing. Only a refusal reads the object,
+// to say which it was: recreated, gone, or (checkLimit) too large, with
+// what to do instead.
 func (b *Backend) annotate(ctx context.Context, o storage.Object, add map[string]string, checkLimit bool) error {
 	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{
 		"annotations": add,
@@ -120,22 +121,16 @@ func (b *Backend) annotate(ctx context.Context, o storage.Object, add map[string
 		return err
 	}
 	return retry.OnError(b.backoff, transient, func() error {
-		if checkLimit {
-			existing, err := b.annotations(ctx, o)
-			if err != nil {
-				return err
-			}
-			if err := checkSize(o, existing, add); err != nil {
-				return err
-			}
-		}
 		err := b.patch(ctx, o, patch)
-		if err != nil && !checkLimit && (apierrors.IsInvalid(err) || apierrors.IsConflict(err) || apierrors.IsNotFound(err)) {
-			// The API server refuses another UID as an immutable field
-			// (Invalid): say whether the object was recreated (or is
-			// gone) rather than pass on, or retry, its refusal.
-			if _, rerr := b.annotations(ctx, o); rerr != nil {
+		if err != nil && (apierrors.IsInvalid(err) || apierrors.IsConflict(err) || apierrors.IsNotFound(err)) {
+			existing, rerr := b.annotations(ctx, o)
+			if rerr != nil {
 				return rerr
+			}
+			if checkLimit {
+				if serr := checkSize(o, existing, add); serr != nil {
+					return serr
+				}
 			}
 		}
 		if err != nil {
