@@ -55,6 +55,11 @@ func run(args []string) error {
 	if r.Startup, err = b.startup(ctx, 10); err != nil {
 		return err
 	}
+	if o.TypesFloor != "" {
+		if r.TypesGzip, err = gzipSize(o.TypesFloor); err != nil {
+			return err
+		}
+	}
 	if o.ChainsFormat != "" {
 		if r.FromFiles, err = b.fromFiles(ctx, 1000, 5); err != nil {
 			return err

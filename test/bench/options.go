@@ -12,7 +12,9 @@ import (
 type Options struct {
 	Chainseal string // the chainseal binary
 	Floor     string // the floor binary (cmd/floor)
-	Chains    string // the Tekton Chains controller binary
+	// TypesFloor: cmd/typesfloor, Tekton's API types alone (optional).
+	TypesFloor string
+	Chains     string // the Tekton Chains controller binary
 	// ChainsFormat: Chains' formatter on files (test/compat's cmd/chainsformat)
 	ChainsFormat string
 	RBAC         string // tasks/rbac.yaml
@@ -43,6 +45,7 @@ func parseOptions(args []string) (Options, error) {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.StringVar(&o.Chainseal, "chainseal", "", "chainseal binary (required)")
 	fs.StringVar(&o.Floor, "floor", "", "floor binary, built from ./cmd/floor (required)")
+	fs.StringVar(&o.TypesFloor, "types-floor", "", "cmd/typesfloor (Tekton's API types alone), measured at start-up as a bound on chainseal's; optional")
 	fs.StringVar(&o.Chains, "chains", "", "Tekton Chains controller binary (required)")
 	fs.StringVar(&o.ChainsFormat, "chains-format", "", "Chains' formatter on files (test/compat's cmd/chainsformat); without it, the from-files figure is not measured")
 	fs.StringVar(&o.RBAC, "rbac", "", "chainseal's tasks/rbac.yaml (required)")

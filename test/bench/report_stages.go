@@ -53,7 +53,7 @@ func writeStages(w io.Writer, r *Results) {
 		p("")
 		p("| | wall | CPU | peak RSS |")
 		p("|---|---:|---:|---:|")
-		for _, side := range []string{SideChainseal, SideFloor} {
+		for _, side := range []string{SideChainseal, SideTypes, SideFloor} {
 			s := r.Startup[side]
 			if s == nil {
 				continue
@@ -62,10 +62,8 @@ func writeStages(w io.Writer, r *Results) {
 			for i, v := range s.RSS {
 				rss[i] = float64(v) / mib
 			}
-			what := "`chainseal version`"
-			if side == SideFloor {
-				what = "floor -h"
-			}
+			what := map[string]string{SideChainseal: "`chainseal version`", SideFloor: "floor -h",
+				SideTypes: "Tekton's API types alone (test/bench/cmd/typesfloor)"}[side]
 			p("| %s | %.0f ms | %.3f s | %.1f MiB |", what, fmedian(s.Wall), fmedian(s.CPU), slices.Max(rss))
 		}
 		p("")

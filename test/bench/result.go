@@ -7,6 +7,9 @@ const (
 	SideChains    = "chains"
 	SideChainseal = "chainseal"
 	SideFloor     = "floor"
+	// SideTypes is cmd/typesfloor: Tekton's API types and nothing else,
+	// measured only at start-up (a bound, not a competitor).
+	SideTypes = "tekton types"
 )
 
 // Workload names.
@@ -104,4 +107,6 @@ type Results struct {
 	// FromFiles: 1,000 TaskRuns from files, chainseal --dry-run against
 	// Chains' formatter.
 	FromFiles *FromFiles `json:",omitempty"`
+	// TypesGzip: cmd/typesfloor's binary, gzipped as an image layer is.
+	TypesGzip int64 `json:",omitempty"`
 }

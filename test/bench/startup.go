@@ -1,8 +1,11 @@
 package main
 
 import (
+	"compress/gzip"
 	"context"
 	"fmt"
+	"io"
+	"os"
 	"os/exec"
 )
 
@@ -17,7 +20,11 @@ type Startup struct {
 
 func (b *Bench) startup(ctx context.Context, n int) (map[string]*Startup, error) {
 	out := map[string]*Startup{}
-	for side, args := range map[string][]string{SideChainseal: {b.O.Chainseal, "version"}, SideFloor: {b.O.Floor, "-h"}} {
+	progs := map[string][]string{SideChainseal: {b.O.Chainseal, "version"}, SideFloor: {b.O.Floor, "-h"}}
+	if b.O.TypesFloor != "" {
+		progs[SideTypes] = []string{b.O.TypesFloor}
+	}
+	for side, args := range progs {
 		s := &Startup{}
 		for range n {
 			procs, _ := runProcs(ctx, []*exec.Cmd{exec.CommandContext(ctx, args[0], args[1:]...)})
@@ -32,4 +39,30 @@ func (b *Bench) startup(ctx context.Context, n int) (map[string]*Startup, error)
 		out[side] = s
 	}
 	return out, nil
+}
+
+// gzipSize is the size of the file at path gzipped (default level), as a
+// layer holding it would be.
+func gzipSize(path string) (int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	var n countingWriter
+	zw := gzip.NewWriter(&n)
+	if _, err := io.Copy(zw, f); err != nil {
+		return 0, err
+	}
+	if err := zw.Close(); err != nil {
+		return 0, err
+	}
+	return int64(n), nil
+}
+
+type countingWriter int64
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	*c += countingWriter(len(p))
+	return len(p), nil
 }
