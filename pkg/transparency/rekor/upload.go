@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/chainseal/chainseal/pkg/signing"
@@ -18,19 +19,29 @@ const maxUploads = 8
 
 // Log uploads every attestation and image signature of the batch that has
 // no transparency entry yet and fills in its Transparency. The uploads run
-// side by side; when one fails, Log returns the first failure in batch
-// order once every upload under way has ended. Entries filled stay filled,
+// side by side; after a failure no new one starts (a log that is down is
+// not tried once per image), and Log returns the first failure in batch
+// order once the uploads under way have ended. Entries filled stay filled,
 // so a re-run (which gets 409 Conflict for them) completes the rest.
 func (l *Client) Log(ctx context.Context, b *storage.Batch) error {
 	errs := make([]error, len(b.Attestations)+len(b.Images))
-	var wg sync.WaitGroup
+	var (
+		wg     sync.WaitGroup
+		failed atomic.Bool
+	)
 	slots := make(chan struct{}, maxUploads)
 	run := func(i int, f func() error) {
-		wg.Add(1)
 		slots <- struct{}{}
+		if failed.Load() {
+			<-slots
+			return
+		}
+		wg.Add(1)
 		go func() {
 			defer func() { <-slots; wg.Done() }()
-			errs[i] = f()
+			if errs[i] = f(); errs[i] != nil {
+				failed.Store(true)
+			}
 		}()
 	}
 	for i := range b.Attestations {

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -78,5 +79,44 @@ func TestLogUploadsSideBySide(t *testing.T) {
 	}
 	if b.Attestations[0].Transparency != nil || b.Images[0].Transparency != nil {
 		t.Error("a refused upload filled in a transparency entry")
+	}
+}
+
+// refusingLogDouble is a test double of Rekor that finds no entry to reuse
+// and refuses every upload at once, counting them.
+type refusingLogDouble struct{ uploads atomic.Int32 }
+
+func (d *refusingLogDouble) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	if r.URL.Path == "/api/v1/index/retrieve" {
+		_, _ = io.WriteString(w, "[]")
+		return
+	}
+	d.uploads.Add(1)
+	w.WriteHeader(http.StatusInternalServerError)
+	_, _ = io.WriteString(w, `{"code":500,"message":"refused by the double"}`)
+}
+
+// After a failure no new upload starts: a log that refuses everything sees
+// the first wave of uploads (8 side by side), not one per image of a wide
+// pipeline.
+func TestLogStartsNoUploadAfterAFailure(t *testing.T) {
+	d := &refusingLogDouble{}
+	srv := httptest.NewServer(d)
+	t.Cleanup(srv.Close)
+	k := newTestKey(t)
+	c, err := rekor.New(srv.URL, rekor.WithPublicKey(k.pubPEM), rekor.WithRetries(0, time.Millisecond, time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b storage.Batch
+	for range 40 {
+		b.Images = append(b.Images, k.imageSignature(t, randomDigest(t)))
+	}
+	if err := c.Log(context.Background(), &b); err == nil {
+		t.Fatal("Log succeeded against a log that refuses everything")
+	}
+	if n := d.uploads.Load(); n > 8 {
+		t.Errorf("%d uploads tried after the first failure's wave, want at most 8", n)
 	}
 }
