@@ -58,19 +58,13 @@ func (d *sideBySideLogDouble) ServeHTTP(w http.ResponseWriter, r *http.Request) 
 // in batch order, the attestation's first, and fills in nothing.
 func TestLogUploadsSideBySide(t *testing.T) {
 	d := &sideBySideLogDouble{want: 2, all: make(chan struct{})}
-	srv := httptest.NewServer(d)
-	t.Cleanup(srv.Close)
-	k := newTestKey(t)
-	c, err := rekor.New(srv.URL, rekor.WithPublicKey(k.pubPEM), rekor.WithRetries(0, time.Millisecond, time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, k := clientOfDouble(t, d)
 	digest := randomDigest(t)
 	b := storage.Batch{
 		Attestations: []storage.Attestation{k.attestation(t, digest)},
 		Images:       []storage.ImageSignature{k.imageSignature(t, digest)},
 	}
-	err = c.Log(context.Background(), &b)
+	err := c.Log(context.Background(), &b)
 	if d.most != 2 {
 		t.Errorf("%d uploads under way at most, want both at once", d.most)
 	}
@@ -102,13 +96,7 @@ func (d *refusingLogDouble) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // pipeline.
 func TestLogStartsNoUploadAfterAFailure(t *testing.T) {
 	d := &refusingLogDouble{}
-	srv := httptest.NewServer(d)
-	t.Cleanup(srv.Close)
-	k := newTestKey(t)
-	c, err := rekor.New(srv.URL, rekor.WithPublicKey(k.pubPEM), rekor.WithRetries(0, time.Millisecond, time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, k := clientOfDouble(t, d)
 	var b storage.Batch
 	for range 40 {
 		b.Images = append(b.Images, k.imageSignature(t, randomDigest(t)))
@@ -119,4 +107,18 @@ func TestLogStartsNoUploadAfterAFailure(t *testing.T) {
 	if n := d.uploads.Load(); n > 8 {
 		t.Errorf("%d uploads tried after the first failure's wave, want at most 8", n)
 	}
+}
+
+// clientOfDouble is a Client of the log double d (no retries) and a key to
+// sign with.
+func clientOfDouble(t *testing.T, d http.Handler) (*rekor.Client, testKey) {
+	t.Helper()
+	srv := httptest.NewServer(d)
+	t.Cleanup(srv.Close)
+	k := newTestKey(t)
+	c, err := rekor.New(srv.URL, rekor.WithPublicKey(k.pubPEM), rekor.WithRetries(0, time.Millisecond, time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, k
 }
