@@ -63,17 +63,20 @@ func (b *Backend) writeConfirmed(ctx context.Context, what string, present func(
 			err = pause(ctx, jitter(took))
 		case err == nil:
 			wrote = true
-			// A competitor's check-then-move is a small part of a write:
-			// read back after half to one write's time, and again as
-			// long after that.
-			recheck = took/2 + jitter(took/2)
-			err = pause(ctx, took/2+jitter(took/2))
+			recheck = readBackWait(took)
+			err = pause(ctx, readBackWait(took))
 		}
 		if err != nil {
 			return wrote, err
 		}
 	}
 }
+
+// readBackWait is how long after a write of took to read the record back,
+// and again as long after that: half to one write's time, since a
+// competitor's check-then-move is a small part of a write. Each call draws
+// its own jitter, so the two read-backs fall at independent times.
+func readBackWait(took time.Duration) time.Duration { return took/2 + jitter(took/2) }
 
 func jitter(d time.Duration) time.Duration {
 	if d <= 0 {
